@@ -1,0 +1,175 @@
+"""The pipeline: inputs -> model -> rules -> locate -> suppress -> filter -> sort."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+from ecslint.checks import ALL_RULES, RULES_BY_CODE
+from ecslint.checks.base import Problem
+from ecslint.model import EcsModel, Finding, Location
+from ecslint.settings import Settings
+from ecslint.sources.terraform import is_tf_file
+
+SKIP_DIRS = {".terraform", ".git"}
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    files: int = 0
+    usage_errors: list[str] = field(default_factory=list)
+    # Extra data some commands attach (the audit's stop causes).
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def parse_errors(self) -> int:
+        return sum(1 for f in self.findings if f.code == "ECS001")
+
+
+def display_path(path: str) -> str:
+    """Paths relative to the working directory; ARNs and the like unchanged."""
+    if path.startswith("arn:") or not os.path.isabs(path):
+        return path
+    rel = os.path.relpath(path)
+    return rel if not rel.startswith(".." + os.sep + "..") else path
+
+
+# ------------------------------------------------------------------ collecting inputs
+
+@dataclass
+class Inputs:
+    module_dirs: set[str] = field(default_factory=set)
+    json_files: list[str] = field(default_factory=list)
+    # Files named on the command line: only their findings are reported (pre-commit).
+    # None when a directory was given (report everything found).
+    targets: set[str] | None = None
+    missing: list[str] = field(default_factory=list)
+
+
+def collect(paths: Iterable[str]) -> Inputs:
+    inputs = Inputs()
+    named: set[str] = set()
+    whole = False
+    for raw in paths:
+        path = os.path.abspath(raw)
+        if os.path.isdir(path):
+            whole = True
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+                if any(is_tf_file(f) for f in files):
+                    inputs.module_dirs.add(root)
+                inputs.json_files += [os.path.join(root, f) for f in sorted(files)
+                                      if f.endswith(".json") and not f.endswith(".tf.json")]
+        elif os.path.isfile(path) or os.path.islink(path):
+            named.add(path)
+            if is_tf_file(path):
+                inputs.module_dirs.add(os.path.dirname(path))
+            elif path.endswith(".json"):
+                inputs.json_files.append(path)
+        else:
+            inputs.missing.append(raw)
+    if named and not whole:
+        inputs.targets = named
+    return inputs
+
+
+_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"', re.M)
+
+
+def _called_dirs(directory: str) -> set[str]:
+    """Local module directories called from the .tf files of `directory` (cheap text scan)."""
+    out = set()
+    try:
+        names = os.listdir(directory)
+    except OSError:
+        return out
+    for name in names:
+        if name.endswith(".tf"):
+            try:
+                with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as fh:
+                    text = fh.read()
+            except OSError:
+                continue
+            for m in _SOURCE.finditer(text):
+                out.add(os.path.normpath(os.path.join(directory, m.group(1))))
+    return out
+
+
+def module_roots(dirs: set[str], targets: set[str] | None) -> list[str]:
+    """Directories to evaluate as root modules: those not called by another one we read.
+
+    For named files (pre-commit) a directory called by a parent directory's module is
+    evaluated through that caller, so its variables get the caller's arguments.
+    """
+    called: set[str] = set()
+    for d in dirs:
+        called |= _called_dirs(d)
+    roots = {d for d in dirs if d not in called}
+    if targets is not None:
+        for d in list(roots):
+            caller = _find_caller(d)
+            if caller:
+                roots.discard(d)
+                roots.add(caller)
+    return sorted(roots)
+
+
+def _find_caller(directory: str, levels: int = 3) -> str | None:
+    parent = directory
+    for _ in range(levels):
+        parent = os.path.dirname(parent)
+        if not parent or parent == os.path.dirname(parent):
+            return None
+        if os.path.isdir(os.path.join(parent, ".git")):
+            return parent if directory in _called_dirs(parent) else None
+        if directory in _called_dirs(parent):
+            return _find_caller(parent) or parent
+    return None
+
+
+# ------------------------------------------------------------------ running rules
+
+def run_rules(model: EcsModel, settings: Settings, live: bool = False) -> list[Finding]:
+    options = settings.rule_options()
+    findings = []
+    for rule in ALL_RULES:
+        if rule.check is None or (rule.live_only and not live) or not settings.enabled(rule.code):
+            continue
+        for problem in rule.check(model, options):
+            findings.append(to_finding(problem))
+    return findings
+
+
+def to_finding(problem: Problem) -> Finding:
+    rule = RULES_BY_CODE[problem.code]
+    loc = problem.entity.loc(problem.path)
+    container = problem.container.name if problem.container is not None else None
+    return Finding(problem.code, rule.name, rule.severity, problem.message,
+                   display_path(loc.file), loc.line, loc.column, problem.entity.address,
+                   container if isinstance(container, str) else None, rule.url)
+
+
+def make_finding(code: str, message: str, loc: Location, resource: str | None = None,
+                 container: str | None = None) -> Finding:
+    rule = RULES_BY_CODE[code]
+    return Finding(code, rule.name, rule.severity, message, display_path(loc.file), loc.line,
+                   loc.column, resource, container, rule.url)
+
+
+def finalize(findings: list[Finding], settings: Settings) -> list[Finding]:
+    """Select/ignore, per-file ignores, severity overrides, dedupe and sort."""
+    out: dict[tuple, Finding] = {}
+    for f in findings:
+        if not settings.enabled(f.code) and f.code != "ECS001":
+            continue
+        if any(fnmatch.fnmatch(f.file, glob) and any(f.code.startswith(c) for c in codes)
+               for glob, codes in settings.per_file_ignores.items()):
+            continue
+        if f.code in settings.severity:
+            f = Finding(**{**f.__dict__, "severity": settings.severity[f.code]})
+        out.setdefault(f.sort_key(), f)
+    return sorted(out.values(), key=Finding.sort_key)

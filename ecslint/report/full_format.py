@@ -1,0 +1,24 @@
+"""Concise lines plus severity, rule name, resource, container and the doc link."""
+
+from __future__ import annotations
+
+from ecslint.engine import Report
+from ecslint.report import summary_line
+from ecslint.report.concise_format import line
+
+
+def render(report: Report, color: bool = False) -> str:
+    out = []
+    for f in report.findings:
+        out.append(line(f, color))
+        details = [f"{f.severity.value} {f.name}"]
+        if f.resource:
+            details.append(f"resource {f.resource}")
+        if f.container:
+            details.append(f"container {f.container}")
+        out.append("    " + ", ".join(details))
+        if f.url:
+            out.append(f"    see {f.url}")
+        out.append("")
+    out.append(summary_line(report))
+    return "\n".join(out) + "\n"

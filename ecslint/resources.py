@@ -1,0 +1,34 @@
+"""Package data from the top-level `rules/` folder (rule docs, data tables, schemas)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+
+@functools.lru_cache(maxsize=None)
+def _root() -> Path:
+    try:
+        root = resources.files("ecslint.rules")
+        if root.joinpath("ECS101.md").is_file():
+            return Path(str(root))
+    except (ModuleNotFoundError, TypeError):
+        pass
+    # Running from a source checkout without an install.
+    return Path(__file__).resolve().parent.parent / "rules"
+
+
+def read_text(name: str) -> str:
+    return (_root() / name).read_text(encoding="utf-8")
+
+
+@functools.lru_cache(maxsize=None)
+def load_json(name: str) -> Any:
+    return json.loads(read_text(name))
+
+
+def exists(name: str) -> bool:
+    return (_root() / name).is_file()

@@ -1,0 +1,490 @@
+"""Evaluate HCL expressions as far as they can be known; the rest is Unknown."""
+
+from __future__ import annotations
+
+import operator
+from typing import Any, Callable, Protocol
+
+from ecslint.model import Location, Unknown
+from ecslint.sources.hcl import template
+from ecslint.sources.hcl.syntax import JsonExpr
+from ecslint.sources.values import EvalError, PosDict, PosList, has_unknown, plain, refs_of
+
+
+class Namespace(Protocol):
+    """What a root name such as `var`, `local`, `module.x` or `aws_x.y` resolves to."""
+
+    def attr(self, name: str) -> Any: ...
+    def index(self, key: Any) -> Any: ...
+    def settle(self) -> Any: ...
+
+
+class Scope(Protocol):
+    def root(self, name: str) -> Any: ...
+    def call(self, name: str, args: list[Any], raw: list[Any], env: dict) -> Any: ...
+
+
+def unknown(*values: Any) -> Unknown:
+    return Unknown(refs_of(*(settle(v) for v in values)))
+
+
+def settle(value: Any) -> Any:
+    """Turn namespace objects that leaked into a value into Unknowns carrying their refs."""
+    if hasattr(value, "settle") and not isinstance(value, (dict, list, str)):
+        return value.settle()
+    return value
+
+
+def _children(node: Any) -> list:
+    """Sub-trees of a node, skipping tokens and newline/comment nodes."""
+    return [c for c in node.children
+            if hasattr(c, "data") and c.data != "new_line_or_comment"]
+
+
+def where(node: Any, file: str) -> Location:
+    meta = getattr(node, "meta", None)
+    line = getattr(meta, "line", None) if meta is not None else getattr(node, "line", None)
+    col = getattr(meta, "column", None) if meta is not None else getattr(node, "column", None)
+    return Location(file, line, col)
+
+
+_ESC = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+def unescape(text: str) -> str:
+    if "\\" not in text:
+        return text
+    out, i = [], 0
+    while i < len(text):
+        ch = text[i]
+        if ch == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            if nxt == "u" and i + 6 <= len(text):
+                out.append(chr(int(text[i + 2:i + 6], 16)))
+                i += 6
+                continue
+            if nxt == "U" and i + 10 <= len(text):
+                out.append(chr(int(text[i + 2:i + 10], 16)))
+                i += 10
+                continue
+            out.append(_ESC.get(nxt, nxt))
+            i += 2
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+_BINOPS: dict[str, Callable[[Any, Any], Any]] = {
+    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
+    "%": operator.mod, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
+}
+
+
+def _num(v: Any) -> Any:
+    if isinstance(v, bool):
+        raise EvalError("a bool is not a number")
+    if isinstance(v, (int, float)):
+        return v
+    if isinstance(v, str):
+        try:
+            return int(v)
+        except ValueError:
+            try:
+                return float(v)
+            except ValueError:
+                raise EvalError(f"{v!r} is not a number") from None
+    raise EvalError("not a number")
+
+
+def _tidy_number(v: Any) -> Any:
+    return int(v) if isinstance(v, float) and v.is_integer() else v
+
+
+class Evaluator:
+    """Evaluates expression trees of one file within a scope (module instance)."""
+
+    def __init__(self, scope: Scope, file: str) -> None:
+        self.scope = scope
+        self.file = file
+
+    # -------------------------------------------------------------------- entry points
+    def evaluate(self, expr: Any, env: dict | None = None) -> Any:
+        try:
+            return settle(self._eval(expr, env or {}))
+        except EvalError:
+            return Unknown()
+        except RecursionError:
+            return Unknown()
+
+    def strict(self, expr: Any, env: dict) -> Any:
+        """Evaluate, letting EvalError escape (for try()/can())."""
+        return settle(self._eval(expr, env))
+
+    # -------------------------------------------------------------------- dispatch
+    def _eval(self, node: Any, env: dict) -> Any:
+        if isinstance(node, JsonExpr):
+            return self._json(node.value, node.where, env)
+        kind = getattr(node, "data", None)
+        if kind is None:  # a bare token
+            return str(node)
+        method = getattr(self, "_e_" + kind, None)
+        if method is None:
+            return Unknown()
+        return method(node, env)
+
+    def _e_expr_term(self, node: Any, env: dict) -> Any:
+        kids = _children(node)
+        return self._eval(kids[0], env) if kids else None
+
+    def _e_int_lit(self, node: Any, env: dict) -> Any:
+        return int(str(node.children[0]))
+
+    def _e_float_lit(self, node: Any, env: dict) -> Any:
+        return _tidy_number(float(str(node.children[0])))
+
+    def _e_literal_value(self, node: Any, env: dict) -> Any:
+        return {"true": True, "false": False, "null": None}[str(node.children[0])]
+
+    def _e_identifier(self, node: Any, env: dict) -> Any:
+        name = str(node.children[0])
+        if name in env:
+            return env[name]
+        return self.scope.root(name)
+
+    def _e_string(self, node: Any, env: dict) -> Any:
+        return template.render(self._string_segments(node), self._eval_settled, env)
+
+    def _eval_settled(self, node: Any, env: dict) -> Any:
+        try:
+            return settle(self._eval(node, env))
+        except EvalError:
+            return Unknown()
+
+    def _string_segments(self, node: Any) -> list:
+        segs: list = []
+        for part in node.children[1:-1]:
+            inner = part.children[0]
+            if not hasattr(inner, "data"):
+                text = str(inner)
+                if inner.type == "STRING_CHARS":
+                    text = unescape(text)
+                elif inner.type in ("ESCAPED_INTERPOLATION", "ESCAPED_DIRECTIVE"):
+                    text = text[1:]
+                loc = Location(self.file, inner.line, inner.column)
+                segs.append(template.Lit(text, [(0, loc)]))
+                continue
+            loc = where(inner, self.file)
+            toks = [str(t) for t in inner.children if not hasattr(t, "data")]
+            sl = len(toks) > 1 and toks[1] == "~"
+            sr = len(toks) > 1 and toks[-2] == "~"
+            exprs = _children(inner)
+            if inner.data == "interpolation":
+                segs.append(template.Interp(exprs[0], loc))
+            elif inner.data == "template_if_start":
+                segs.append(template.Directive("if", loc, exprs[-1], (), sl, sr))
+            elif inner.data == "template_for_start":
+                names = tuple(str(e.children[0]) for e in exprs if e.data == "identifier")
+                segs.append(template.Directive("for", loc, exprs[-1], names, sl, sr))
+            else:
+                kind = {"template_else": "else", "template_endif": "endif",
+                        "template_endfor": "endfor"}[inner.data]
+                segs.append(template.Directive(kind, loc, None, (), sl, sr))
+        return template.build(segs)
+
+    def _heredoc(self, node: Any, env: dict, trim: bool) -> Any:
+        tok = node.children[0]
+        raw = str(tok)
+        first_nl = raw.index("\n")
+        body = raw[first_nl + 1:]
+        body = body[:body.rstrip().rfind("\n") + 1] if "\n" in body.rstrip() else ""
+        lines = body.split("\n")
+        indent = 0
+        if trim:
+            widths = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
+            indent = min(widths) if widths else 0
+            lines = [ln[indent:] for ln in lines]
+        text = "\n".join(lines)
+        starts = [0]
+        for ln in lines[:-1]:
+            starts.append(starts[-1] + len(ln) + 1)
+
+        def locate(offset: int) -> Location:
+            import bisect
+            i = bisect.bisect_right(starts, offset) - 1
+            return Location(self.file, tok.line + 1 + i, offset - starts[i] + 1 + indent)
+
+        try:
+            segs = template.build(template.scan(text, locate, self.parse_fragment))
+        except template.TemplateError:
+            return Unknown()
+        return template.render(segs, self._eval_settled, env)
+
+    def _e_heredoc_template(self, node: Any, env: dict) -> Any:
+        return self._heredoc(node, env, trim=False)
+
+    def _e_heredoc_template_trim(self, node: Any, env: dict) -> Any:
+        return self._heredoc(node, env, trim=True)
+
+    def parse_fragment(self, text: str, loc: Location) -> Any:
+        try:
+            return parse_expression(text)
+        except Exception as exc:  # lark's many error kinds
+            raise template.TemplateError(f"invalid expression in template: {exc}") from None
+
+    def _e_tuple(self, node: Any, env: dict) -> Any:
+        out = PosList(where=where(node, self.file))
+        for child in _children(node):
+            out.append(settle(self._eval(child, env)))
+            out.pos.append(where(child, self.file))
+        return out
+
+    def _e_object(self, node: Any, env: dict) -> Any:
+        out = PosDict(where=where(node, self.file))
+        for elem in _children(node):
+            key_node, value_node = _children(elem)
+            key = self._object_key(key_node, env)
+            value = settle(self._eval(value_node, env))
+            if isinstance(key, Unknown):
+                return unknown(key, value)
+            out[key] = value
+            out.pos[key] = where(elem, self.file)
+        return out
+
+    def _object_key(self, key_node: Any, env: dict) -> Any:
+        inner = _children(key_node)
+        target = inner[0] if inner else key_node
+        if target.data == "expr_term":
+            kids = _children(target)
+            if len(kids) == 1 and kids[0].data == "identifier":
+                return str(kids[0].children[0])
+        if target.data in ("identifier", "keyword"):
+            return str(target.children[0])
+        key = settle(self._eval(target, env))
+        if isinstance(key, Unknown):
+            return key
+        text = template.to_text(key)
+        if text is None:
+            raise EvalError("object key is not a string")
+        return text
+
+    # -------------------------------------------------------------------- traversal
+    def _e_get_attr_expr_term(self, node: Any, env: dict) -> Any:
+        base_node, attr = node.children
+        base = self._eval(base_node, env)
+        name = str(_children(attr)[0].children[0])
+        return self.get_attr(base, name)
+
+    def get_attr(self, base: Any, name: str) -> Any:
+        if isinstance(base, Unknown):
+            return base
+        if isinstance(base, dict):
+            if name not in base:
+                raise EvalError(f"no attribute {name!r}")
+            return base[name]
+        if hasattr(base, "attr") and not isinstance(base, (str, list)):
+            return base.attr(name)
+        raise EvalError(f"cannot read .{name}")
+
+    def _e_index_expr_term(self, node: Any, env: dict) -> Any:
+        base_node, index = node.children
+        base = self._eval(base_node, env)
+        if index.data == "short_index":
+            key: Any = int(str(index.children[-1]))
+        else:
+            key = settle(self._eval(_children(index)[0], env))
+        return self.index(base, key)
+
+    def index(self, base: Any, key: Any) -> Any:
+        if isinstance(base, Unknown):
+            return base
+        if isinstance(key, Unknown):
+            return unknown(base, key)
+        if hasattr(base, "index") and not isinstance(base, (str, list, dict)):
+            return base.index(key)
+        if isinstance(base, dict):
+            key = template.to_text(key)
+            if key not in base:
+                raise EvalError(f"no key {key!r}")
+            return base[key]
+        if isinstance(base, list):
+            try:
+                return base[int(_num(key))]
+            except (IndexError, ValueError):
+                raise EvalError("index out of range") from None
+        raise EvalError("cannot index this value")
+
+    def _splat(self, node: Any, env: dict) -> Any:
+        base_node, splat = node.children
+        base = settle(self._eval(base_node, env))
+        if isinstance(base, Unknown):
+            return base
+        items = base if isinstance(base, list) else ([] if base is None else [base])
+        out = PosList()
+        for item in items:
+            value = item
+            for step in _children(splat):
+                if step.data == "get_attr":
+                    value = self.get_attr(value, str(_children(step)[0].children[0]))
+                elif step.data == "short_index":
+                    value = self.index(value, int(str(step.children[-1])))
+                else:
+                    value = self.index(value, settle(self._eval(_children(step)[0], env)))
+            out.append(settle(value))
+            out.pos.append(None)
+        return out
+
+    _e_attr_splat_expr_term = _splat
+    _e_full_splat_expr_term = _splat
+
+    # -------------------------------------------------------------------- operators
+    def _e_conditional(self, node: Any, env: dict) -> Any:
+        cond_node, then_node, else_node = _children(node)
+        cond = settle(self._eval(cond_node, env))
+        if isinstance(cond, Unknown):
+            a, b = settle(self._eval(then_node, env)), settle(self._eval(else_node, env))
+            if not has_unknown(a) and not has_unknown(b) and plain(a) == plain(b):
+                return a
+            return unknown(cond, a, b)
+        if not isinstance(cond, bool):
+            raise EvalError("condition is not a bool")
+        return self._eval(then_node if cond else else_node, env)
+
+    def _e_binary_op(self, node: Any, env: dict) -> Any:
+        left_node, term = _children(node)[:2]
+        op = str(_children(term)[0].children[0])
+        left = settle(self._eval(left_node, env))
+        if op in ("&&", "||") and isinstance(left, bool):
+            if (op == "&&" and not left) or (op == "||" and left):
+                return left
+        right = settle(self._eval(_children(term)[1], env))
+        if has_unknown(left) or has_unknown(right):
+            return unknown(left, right)
+        if op == "==":
+            return plain(left) == plain(right)
+        if op == "!=":
+            return plain(left) != plain(right)
+        if op in ("&&", "||"):
+            if not isinstance(right, bool):
+                raise EvalError("operand is not a bool")
+            return right
+        try:
+            return _tidy_number(_BINOPS[op](_num(left), _num(right)))
+        except ZeroDivisionError:
+            raise EvalError("division by zero") from None
+
+    def _e_unary_op(self, node: Any, env: dict) -> Any:
+        op = str(node.children[0])
+        value = settle(self._eval(node.children[1], env))
+        if isinstance(value, Unknown):
+            return value
+        if op == "!":
+            if not isinstance(value, bool):
+                raise EvalError("operand of ! is not a bool")
+            return not value
+        return -_num(value)
+
+    # -------------------------------------------------------------------- for / functions
+    def _for(self, node: Any, env: dict, as_object: bool) -> Any:
+        kids = _children(node)
+        intro, rest = kids[0], kids[1:]
+        names = [str(c.children[0]) for c in _children(intro) if c.data == "identifier"]
+        coll = settle(self._eval(_children(intro)[-1], env))
+        cond = rest.pop() if rest and rest[-1].data == "for_cond" else None
+        grouping = any(str(t) == "..." for t in node.children if not hasattr(t, "data"))
+        if has_unknown(coll):
+            return unknown(coll)
+        if isinstance(coll, dict):
+            items = list(coll.items())
+        elif isinstance(coll, list):
+            items = list(enumerate(coll))
+        else:
+            raise EvalError("for expression needs a collection")
+        out_list = PosList(where=where(node, self.file))
+        out_obj = PosDict(where=where(node, self.file))
+        for key, val in items:
+            inner = dict(env)
+            if len(names) == 2:
+                inner[names[0]], inner[names[1]] = key, val
+            else:
+                inner[names[0]] = val
+            if cond is not None:
+                ok = settle(self._eval(_children(cond)[0], inner))
+                if isinstance(ok, Unknown):
+                    return unknown(ok)
+                if not ok:
+                    continue
+            if as_object:
+                k = settle(self._eval(rest[0], inner))
+                v = settle(self._eval(rest[1], inner))
+                if isinstance(k, Unknown):
+                    return unknown(k)
+                k = template.to_text(k)
+                if grouping:
+                    out_obj.setdefault(k, PosList()).append(v)
+                else:
+                    out_obj[k] = v
+            else:
+                out_list.append(settle(self._eval(rest[0], inner)))
+                out_list.pos.append(None)
+        return out_obj if as_object else out_list
+
+    def _e_for_tuple_expr(self, node: Any, env: dict) -> Any:
+        return self._for(node, env, as_object=False)
+
+    def _e_for_object_expr(self, node: Any, env: dict) -> Any:
+        return self._for(node, env, as_object=True)
+
+    def _e_function_call(self, node: Any, env: dict) -> Any:
+        idents = [c for c in node.children if getattr(c, "data", None) == "identifier"]
+        name = str(idents[-1].children[0])
+        arg_node = next((c for c in node.children if getattr(c, "data", None) == "arguments"),
+                        None)
+        raw = _children(arg_node) if arg_node is not None else []
+        expand = arg_node is not None and any(
+            str(t) == "..." for t in arg_node.children if not hasattr(t, "data"))
+        if name in ("try", "can"):
+            return self.scope.call(name, [], raw, env)
+        args = [settle(self._eval(a, env)) for a in raw]
+        if expand and args:
+            last = args.pop()
+            if isinstance(last, Unknown):
+                return unknown(last)
+            args.extend(last)
+        return self.scope.call(name, args, raw, env)
+
+    # -------------------------------------------------------------------- .tf.json values
+    def _json(self, value: Any, loc: Location, env: dict) -> Any:
+        if isinstance(value, str):
+            if "${" not in value and "%{" not in value:
+                return value
+            try:
+                segs = template.build(template.scan(value, lambda _o: loc, self.parse_fragment))
+            except template.TemplateError:
+                return Unknown()
+            return template.render(segs, self._eval_settled, env)
+        if isinstance(value, dict):
+            out = PosDict(where=loc)
+            for k, v in value.items():
+                sub = getattr(value, "pos", {}).get(k, loc)
+                out[k] = settle(self._json(v, sub, env))
+                out.pos[k] = sub
+            return out
+        if isinstance(value, list):
+            out_l = PosList(where=loc)
+            for k, v in enumerate(value):
+                sub = value.pos[k] if getattr(value, "pos", None) else loc
+                out_l.append(settle(self._json(v, sub or loc, env)))
+                out_l.pos.append(sub)
+            return out_l
+        return value
+
+
+def parse_expression(text: str) -> Any:
+    """Parse one expression (inside `${...}` of a heredoc or template file)."""
+    import hcl2
+
+    tree = hcl2.parses_to_tree(f"x = (\n{text}\n)\n")
+    attr = tree.children[0].children
+    attribute = next(c for c in attr if getattr(c, "data", None) == "attribute")
+    return attribute.children[2]

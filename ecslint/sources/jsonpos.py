@@ -1,0 +1,134 @@
+"""A JSON decoder that records the line and column of every value (for task definitions)."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Callable
+
+from ecslint.model import UNKNOWN, Location
+from ecslint.sources.values import UNKNOWN_MARK, PosDict, PosList
+
+_WS = re.compile(r"[ \t\n\r]*")
+_NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
+_STRING = re.compile(r'"((?:[^"\\\x00-\x1f]|\\.)*)"', re.S)
+_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+
+
+class JsonError(ValueError):
+    def __init__(self, message: str, line: int, column: int) -> None:
+        super().__init__(f"{message} (line {line}, column {column})")
+        self.message, self.line, self.column = message, line, column
+
+
+def _unescape(body: str) -> str:
+    if "\\" not in body:
+        return body
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch != "\\":
+            out.append(ch)
+            i += 1
+            continue
+        nxt = body[i + 1]
+        if nxt == "u":
+            code = int(body[i + 2:i + 6], 16)
+            i += 6
+            if 0xD800 <= code < 0xDC00 and body[i:i + 2] == "\\u":
+                low = int(body[i + 2:i + 6], 16)
+                code = 0x10000 + ((code - 0xD800) << 10) + (low - 0xDC00)
+                i += 6
+            out.append(chr(code))
+        else:
+            out.append(_ESCAPES.get(nxt, nxt))
+            i += 2
+    return "".join(out)
+
+
+def loads(text: str, file: str = "", locate: Callable[[int], Location | None] | None = None) -> Any:
+    """Decode `text`; objects become PosDict, arrays PosList, each entry with a Location.
+
+    `locate` maps a character offset to a Location (for text rendered from a template);
+    by default offsets are turned into line/column of `text` in `file`. Strings equal to
+    (or containing) UNKNOWN_MARK, and a bare UNKNOWN_MARK, decode as UNKNOWN.
+    """
+    line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+
+    def default_locate(offset: int) -> Location:
+        import bisect
+
+        i = bisect.bisect_right(line_starts, offset) - 1
+        return Location(file, i + 1, offset - line_starts[i] + 1)
+
+    where = locate or default_locate
+
+    def fail(message: str, offset: int) -> JsonError:
+        loc = default_locate(offset)
+        return JsonError(message, loc.line or 1, loc.column or 1)
+
+    def value(i: int) -> tuple[Any, int]:
+        i = _WS.match(text, i).end()
+        if i >= len(text):
+            raise fail("unexpected end of input", i)
+        ch = text[i]
+        if ch == "{":
+            obj = PosDict(where=where(i))
+            i = _WS.match(text, i + 1).end()
+            if text.startswith("}", i):
+                return obj, i + 1
+            while True:
+                m = _STRING.match(text, i)
+                if not m:
+                    raise fail("expected a string key", i)
+                key, key_at = _unescape(m.group(1)), i
+                i = _WS.match(text, m.end()).end()
+                if not text.startswith(":", i):
+                    raise fail("expected ':'", i)
+                obj[key], i = value(i + 1)
+                obj.pos[key] = where(key_at)
+                i = _WS.match(text, i).end()
+                if text.startswith(",", i):
+                    i = _WS.match(text, i + 1).end()
+                    continue
+                if text.startswith("}", i):
+                    return obj, i + 1
+                raise fail("expected ',' or '}'", i)
+        if ch == "[":
+            arr = PosList(where=where(i))
+            i = _WS.match(text, i + 1).end()
+            if text.startswith("]", i):
+                return arr, i + 1
+            while True:
+                at = _WS.match(text, i).end()
+                item, i = value(at)
+                arr.append(item)
+                arr.pos.append(where(at))
+                i = _WS.match(text, i).end()
+                if text.startswith(",", i):
+                    i += 1
+                    continue
+                if text.startswith("]", i):
+                    return arr, i + 1
+                raise fail("expected ',' or ']'", i)
+        if ch == '"':
+            m = _STRING.match(text, i)
+            if not m:
+                raise fail("unterminated string", i)
+            s = _unescape(m.group(1))
+            return (UNKNOWN if UNKNOWN_MARK in s else s), m.end()
+        if text.startswith(UNKNOWN_MARK, i):
+            return UNKNOWN, i + len(UNKNOWN_MARK)
+        for word, val in (("true", True), ("false", False), ("null", None)):
+            if text.startswith(word, i):
+                return val, i + len(word)
+        m = _NUMBER.match(text, i)
+        if m:
+            num = m.group(0)
+            return (float(num) if any(c in num for c in ".eE") else int(num)), m.end()
+        raise fail(f"unexpected character {ch!r}", i)
+
+    result, end = value(0)
+    end = _WS.match(text, end).end()
+    if end != len(text):
+        raise fail("extra data after the JSON value", end)
+    return result

@@ -1,0 +1,123 @@
+"""`terraform show -json` plan (or state) JSON -> resource records."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterator
+
+from ecslint.model import Location, Unknown
+from ecslint.sources.build import RESOURCE_TYPES
+from ecslint.sources.hcl.module import ResourceRecord
+
+
+def is_plan(doc: Any) -> bool:
+    return isinstance(doc, dict) and "format_version" in doc and (
+        "planned_values" in doc or "values" in doc)
+
+
+def _modules(module: dict) -> Iterator[dict]:
+    yield module
+    for child in module.get("child_modules") or []:
+        yield from _modules(child)
+
+
+def _module_path(address: str) -> tuple[str, str]:
+    """("module.a[0].module.b.", "aws_x.y") for "module.a[0].module.b.aws_x.y[2]"."""
+    m = re.match(r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*)(.*)$", address)
+    assert m
+    prefix, rest = m.group(1), m.group(2)
+    return prefix, re.sub(r"\[[^\]]*\]$", "", rest)
+
+
+class _Config:
+    """The `configuration` section: expressions with their references, per module path."""
+
+    def __init__(self, doc: dict) -> None:
+        self.root = (doc.get("configuration") or {}).get("root_module") or {}
+
+    def module(self, prefix: str) -> dict:
+        mod = self.root
+        for name in re.findall(r"module\.([^.\[]+)", prefix):
+            mod = ((mod.get("module_calls") or {}).get(name) or {}).get("module") or {}
+        return mod
+
+    def expressions(self, prefix: str, address: str) -> dict:
+        for res in self.module(prefix).get("resources") or []:
+            if res.get("address") == address:
+                return res.get("expressions") or {}
+        return {}
+
+    def refs(self, expr: Any, prefix: str, depth: int = 0) -> frozenset[str]:
+        """References of an expression, made absolute; module outputs followed."""
+        if not isinstance(expr, dict):
+            return frozenset()
+        out: set[str] = set()
+        for ref in expr.get("references") or []:
+            m = re.match(r"^module\.([^.\[]+)\.([^.\[]+)", ref)
+            if m and depth < 8:
+                call = (self.module(prefix).get("module_calls") or {}).get(m.group(1)) or {}
+                output = ((call.get("module") or {}).get("outputs") or {}).get(m.group(2))
+                if output:
+                    out |= self.refs(output.get("expression"),
+                                     f"{prefix}module.{m.group(1)}.", depth + 1)
+                    continue
+            if not ref.startswith(("var.", "local.", "each.", "count.", "path.")):
+                out.add(prefix + ref)
+        return frozenset(out)
+
+
+def _merge_unknown(values: Any, mask: Any, exprs: Any, cfg: _Config, prefix: str) -> Any:
+    """Put Unknown (with references) where `after_unknown` marks a value unknown."""
+    if mask is True:
+        return Unknown(cfg.refs(exprs, prefix))
+    if isinstance(mask, dict):
+        out = dict(values) if isinstance(values, dict) else {}
+        for key, sub in mask.items():
+            sub_expr = exprs.get(key) if isinstance(exprs, dict) else None
+            out[key] = _merge_unknown(out.get(key), sub, sub_expr, cfg, prefix)
+        if isinstance(exprs, dict):  # references of known values still tie relations
+            for key, sub_expr in exprs.items():
+                if key not in mask and isinstance(sub_expr, dict) and \
+                        "references" in sub_expr and out.get(key) is None:
+                    refs = cfg.refs(sub_expr, prefix)
+                    if refs and key in ("task_definition", "cluster", "target_group_arn"):
+                        out[key] = Unknown(refs)
+        return out
+    if isinstance(mask, list):
+        vals = values if isinstance(values, list) else []
+        exprs_l = exprs if isinstance(exprs, list) else []
+        return [_merge_unknown(vals[i] if i < len(vals) else None, sub,
+                               exprs_l[i] if i < len(exprs_l) else
+                               (exprs_l[0] if exprs_l else None), cfg, prefix)
+                for i, sub in enumerate(mask)]
+    return values
+
+
+def records(doc: dict, path: str, text: str) -> list[ResourceRecord]:
+    top = doc.get("planned_values") or doc.get("values") or {}
+    unknowns = {rc.get("address"): (rc.get("change") or {}).get("after_unknown") or {}
+                for rc in doc.get("resource_changes") or []}
+    cfg = _Config(doc)
+    out = []
+    for module in _modules(top.get("root_module") or {}):
+        for res in module.get("resources") or []:
+            if res.get("mode") != "managed" or res.get("type") not in RESOURCE_TYPES:
+                continue
+            address = res["address"]
+            prefix, local = _module_path(address)
+            exprs = cfg.expressions(prefix, local)
+            values = _merge_unknown(res.get("values") or {}, unknowns.get(address, {}), exprs,
+                                    cfg, prefix)
+            out.append(ResourceRecord(address, res["type"], values,
+                                      _locate(text, address, path), path))
+    return out
+
+
+def _locate(text: str, address: str, path: str) -> Location:
+    for needle in (f'"address":{json.dumps(address)}', f'"address": {json.dumps(address)}'):
+        i = text.find(needle)
+        if i >= 0:
+            line = text.count("\n", 0, i) + 1
+            return Location(path, line, i - (text.rfind("\n", 0, i) + 1) + 1)
+    return Location(path, 1, 1)
