@@ -136,16 +136,66 @@ def check(
     statistics: bool = StatsOpt,
     no_color: bool = NoColorOpt,
     no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parse "
-                                                            "cache."),
+                                  "cache (also ECSLINT_NO_CACHE=1)."),
+    baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings "
+                                           "not recorded in this baseline file."),
+    write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record "
+                                                 "today's findings in FILE and exit 0."),
 ) -> None:
     """Check Terraform (HCL, plan JSON) and task-definition JSON files."""
     from ecslint import check as check_mod
+    from ecslint.cache import parse_function
 
     settings = settings_for(config, select, ignore, fail_on)
-    report = check_mod.run(paths or ["."], settings)
+    report = check_mod.run(paths or ["."], settings, parse=parse_function(no_cache))
     if not report.files and not report.usage_errors:
         report.usage_errors.append("no Terraform or task-definition files found in "
                                    + ", ".join(paths or ["."]))
+    if write_baseline or baseline:
+        from ecslint import baseline as baseline_mod
+
+        try:
+            if write_baseline:
+                n = baseline_mod.write(report.findings, write_baseline)
+                typer.echo(f"ecslint: wrote {n} findings to {write_baseline}", err=True)
+                raise typer.Exit(EXIT_USAGE if report.usage_errors else EXIT_OK)
+            report.findings = baseline_mod.filter_new(report.findings, baseline_mod.load(baseline))
+        except baseline_mod.BaselineError as exc:
+            fail(str(exc))
+    emit(report, settings, format, output, statistics, no_color)
+
+
+@app.command()
+def audit(
+    region: Optional[str] = typer.Option(None, "--region", help="AWS region (default: the "
+                                         "credential chain's)."),
+    profile: Optional[str] = typer.Option(None, "--profile", help="AWS named profile."),
+    cluster: Optional[List[str]] = typer.Option(None, "--cluster", help="Cluster name or ARN "
+                                                "(repeatable; default: all)."),
+    service: Optional[List[str]] = typer.Option(None, "--service", help="Only this service "
+                                                "(repeatable)."),
+    since: str = typer.Option("24h", "--since", help="Look-back window, e.g. 90m, 24h, 7d."),
+    terraform: Optional[str] = typer.Option(None, "--terraform", help="Terraform directory to "
+                                            "compare with the live configuration (ECS905)."),
+    format: Optional[Format] = FormatOpt,
+    output: Optional[str] = OutputOpt,
+    select: Optional[List[str]] = SelectOpt,
+    ignore: Optional[List[str]] = IgnoreOpt,
+    fail_on: Optional[FailOn] = FailOnOpt,
+    config: Optional[str] = ConfigOpt,
+    statistics: bool = StatsOpt,
+    no_color: bool = NoColorOpt,
+) -> None:
+    """Audit a live AWS account, read-only, and explain why tasks stopped."""
+    from ecslint.audit.command import AuditError, AuditRequest, run_audit
+
+    settings = settings_for(config, select, ignore, fail_on)
+    request = AuditRequest(region=region, profile=profile, clusters=cluster or [],
+                           services=service or [], since=since, terraform=terraform)
+    try:
+        report = run_audit(request, settings)
+    except AuditError as exc:
+        fail(str(exc))
     emit(report, settings, format, output, statistics, no_color)
 
 

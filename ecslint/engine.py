@@ -22,8 +22,10 @@ class Report:
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     usage_errors: list[str] = field(default_factory=list)
-    # Extra data some commands attach (the audit's stop causes).
+    # Extra JSON keys some commands attach (the audit's stop causes) ...
     extra: dict = field(default_factory=dict)
+    # ... and the same as pre-rendered text blocks for concise/full output.
+    sections: list[str] = field(default_factory=list)
 
     @property
     def parse_errors(self) -> int:

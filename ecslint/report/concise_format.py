@@ -23,5 +23,6 @@ def line(f: Finding, color: bool = False) -> str:
 
 def render(report: Report, color: bool = False) -> str:
     lines = [line(f, color) for f in report.findings]
+    lines += report.sections
     lines.append(summary_line(report))
     return "\n".join(lines) + "\n"

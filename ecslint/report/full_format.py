@@ -20,5 +20,6 @@ def render(report: Report, color: bool = False) -> str:
         if f.url:
             out.append(f"    see {f.url}")
         out.append("")
+    out += report.sections
     out.append(summary_line(report))
     return "\n".join(out) + "\n"

@@ -10,7 +10,7 @@ from ecslint.model import Location, Unknown
 
 # Rendered in place of an unknown interpolation inside a template, so that the text can
 # still be decoded as JSON; the decoder turns it back into Unknown.
-UNKNOWN_MARK = "\x00ecslint-unknown\x00"
+UNKNOWN_MARK = "\ue000ecslint-unknown\ue000"  # private-use characters: valid in JSON strings
 
 
 class EvalError(Exception):

@@ -158,12 +158,19 @@ def _strip(segments: list) -> list:
             if seg.strip_left and k > 0 and isinstance(segs[k - 1], Lit):
                 segs[k - 1].text = segs[k - 1].text.rstrip()
             if seg.strip_right and k + 1 < len(segs) and isinstance(segs[k + 1], Lit):
-                lit = segs[k + 1]
-                cut = len(lit.text) - len(lit.text.lstrip())
-                lit.text = lit.text[cut:]
-                lit.spans = [(max(0, off - cut), loc) for off, loc in lit.spans if off >= cut] \
-                    or [(0, lit.spans[0][1])]
+                _lstrip(segs[k + 1])
     return segs
+
+
+def _lstrip(lit: Lit) -> None:
+    """Strip leading whitespace, keeping the spans' offsets and locations right."""
+    cut = len(lit.text) - len(lit.text.lstrip())
+    if not cut:
+        return
+    base_off, base = max((s for s in lit.spans if s[0] <= cut), key=lambda s: s[0])
+    first = Location(base.file, base.line, (base.column or 1) + cut - base_off)
+    lit.text = lit.text[cut:]
+    lit.spans = [(0, first)] + [(off - cut, loc) for off, loc in lit.spans if off > cut]
 
 
 def build(segments: list) -> list:
