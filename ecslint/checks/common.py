@@ -1,0 +1,92 @@
+"""Helpers the rule modules share: reading numbers, essential flags and rule options."""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Iterator
+
+from ecslint.checks.base import Options
+from ecslint.model import UNKNOWN, Container, EcsModel, Service, TaskDefinition, is_unknown
+
+_SIZE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(vcpu|gb)?")
+
+
+def number(value: Any) -> Any:
+    """A numeric model value as int/float; None when unset, UNKNOWN when not a number."""
+    if value is None or is_unknown(value):
+        return value
+    if isinstance(value, bool):
+        return UNKNOWN
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, str):
+        for convert in (int, float):
+            try:
+                return convert(value.strip())
+            except ValueError:
+                pass
+    return UNKNOWN
+
+
+def is_number(value: Any) -> bool:
+    """True for a value `number()` resolved to an actual number."""
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def task_size(value: Any, unit: str) -> Any:
+    """Task-level cpu (unit "vcpu") in CPU units or memory (unit "gb") in MiB.
+
+    Sources already convert "1 vCPU" / "2 GB"; this also accepts those forms so a rule never
+    misreads a string that slipped through.
+    """
+    if not isinstance(value, str):
+        return number(value)
+    match = _SIZE.fullmatch(value.strip().lower())
+    if match is None or match[2] not in (None, unit):
+        return UNKNOWN
+    size = float(match[1]) * (1024 if match[2] else 1)
+    return int(size) if size.is_integer() else size
+
+
+def containers(td: TaskDefinition) -> list[Container] | None:
+    """The task's containers, or None when the list itself is unknown."""
+    return None if is_unknown(td.containers) else td.containers
+
+
+def essential(container: Container) -> Any:
+    """ECS semantics: essential unless it says `essential: false`; UNKNOWN when unresolved."""
+    value = container.essential
+    if is_unknown(value):
+        return UNKNOWN
+    return not (value is False or (isinstance(value, str) and value.lower() == "false"))
+
+
+def services_of(model: EcsModel, td: TaskDefinition) -> Iterator[Service]:
+    return (s for s in model.services if s.task_definition is td)
+
+
+def _tags(entity: Any) -> dict[str, Any]:
+    tags = getattr(entity, "tags", None)
+    return tags if isinstance(tags, dict) else {}
+
+
+def service_option(options: Options, key: str, service: Service | None,
+                   td: TaskDefinition | None) -> Any:
+    """Option `key` for a service and its task definition (the task definition wins)."""
+    names = []
+    if service is not None:
+        names.append(service.name)
+    if td is not None:
+        names.append(td.family)
+    return options.get(key, *names, tags={**_tags(service), **_tags(td)})
+
+
+def task_option(model: EcsModel, options: Options, key: str, td: TaskDefinition) -> Any:
+    """Option `key` for a task definition, honouring overrides for the services that run it."""
+    names = [s.name for s in services_of(model, td)]
+    return options.get(key, *names, td.family, tags=_tags(td))
+
+
+def quote(name: Any) -> str:
+    """A name for a message: 'web', or a placeholder when the name is not known."""
+    return f"'{name}'" if isinstance(name, str) else "(unnamed)"

@@ -1,0 +1,209 @@
+"""ECS4xx: Container Insights and the task-metadata stats sidecar."""
+
+from __future__ import annotations
+
+from fnmatch import fnmatchcase
+from typing import Any, Iterable, Iterator
+
+from ecslint.checks.base import Options, Problem, Rule
+from ecslint.checks.common import containers, essential, quote, task_option
+from ecslint.model import UNKNOWN, Container, EcsModel, Severity, is_unknown
+
+_CLUSTER_ON = frozenset({"enabled", "enhanced"})
+_ACCOUNT_ON = frozenset({"enabled", "enhanced", "on"})
+METADATA_VARIABLE = "ECS_CONTAINER_METADATA_URI_V4"
+
+# Known collector repositories, matched on the repository path without registry or tag.
+_EXPORTER = ("prometheuscommunity/ecs-exporter",)
+_ADOT = ("aws-observability/aws-otel-collector", "amazon/aws-otel-collector")
+_DATADOG = ("datadog/agent", "datadoghq/agent")
+_NEW_RELIC = ("newrelic/nri-ecs",)
+# The ADOT config without the awsecscontainermetrics receiver.
+_ADOT_NO_TASK_METRICS = "ecs-default-config.yaml"
+
+
+def _lower(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
+
+
+def _account_default(model: EcsModel) -> Any:
+    """The containerInsights account default here: a lowercase value, None or UNKNOWN."""
+    values = [UNKNOWN if is_unknown(s.name) else _lower(s.value)
+              for s in model.account_settings
+              if s.name == "containerInsights" or is_unknown(s.name)]
+    on = [v for v in values if v in _ACCOUNT_ON]
+    if on:
+        return on[0]
+    if any(is_unknown(v) for v in values):
+        return UNKNOWN
+    return values[0] if values else None
+
+
+def container_insights_disabled(model: EcsModel, options: Options) -> Iterator[Problem]:
+    account = _account_default(model)
+    for cluster in model.clusters:
+        value = _lower(cluster.container_insights)
+        if is_unknown(value) or value in _CLUSTER_ON:
+            continue
+        if value is None:
+            if is_unknown(account) or account in _ACCOUNT_ON:
+                continue
+            state = "has no containerInsights setting and no account default enables it"
+        else:
+            state = f"sets containerInsights to {value}"
+        yield Problem(
+            "ECS401",
+            f"cluster {quote(cluster.name)} {state}: no task and service CPU or memory "
+            "metrics, so OOM kills and CPU starvation cannot be traced",
+            cluster, "setting")
+
+
+def container_insights_not_enhanced(model: EcsModel, options: Options) -> Iterator[Problem]:
+    account = _account_default(model)
+    for cluster in model.clusters:
+        value = _lower(cluster.container_insights)
+        source = ""
+        if value is None and not is_unknown(account):
+            value, source = account, " by the account default"
+        if value in ("enabled", "on"):
+            yield Problem(
+                "ECS402",
+                f"Container Insights is enabled{source} on cluster {quote(cluster.name)} but not "
+                "enhanced: there are no per-container metrics, so the container that runs out "
+                "of memory or CPU cannot be singled out",
+                cluster, "setting")
+
+
+def _any(verdicts: Iterable[Any]) -> Any:
+    """Three-valued or: True if any is True, else UNKNOWN if any is unknown, else False."""
+    verdicts = list(verdicts)
+    if any(v is True for v in verdicts):
+        return True
+    return UNKNOWN if any(is_unknown(v) for v in verdicts) else False
+
+
+def repository(image: str) -> str:
+    """The image without tag or digest: quay.io/org/name:1.0@sha256:... -> quay.io/org/name."""
+    image = image.split("@", 1)[0]
+    colon = image.rfind(":")
+    return image[:colon] if colon > image.rfind("/") else image
+
+
+def _is(repo: str, names: tuple[str, ...]) -> bool:
+    return any(repo == name or repo.endswith("/" + name) for name in names)
+
+
+def _strings(value: Any) -> tuple[list[str], bool]:
+    """The strings in a command/entryPoint/environment value, and whether any is unknown."""
+    if value is None:
+        return [], False
+    if is_unknown(value):
+        return [], True
+    if isinstance(value, dict):
+        items = [x for pair in value.items() for x in pair]
+    else:
+        items = list(value) if isinstance(value, (list, tuple)) else [value]
+    return [x for x in items if isinstance(x, str)], any(is_unknown(x) for x in items)
+
+
+def _references_stats(container: Container) -> Any:
+    """Whether the container's own command, entryPoint or environment reads TME stats."""
+    texts, unknown = [], False
+    for value in (container.command, container.entry_point, container.environment):
+        strings, missing = _strings(value)
+        texts += strings
+        unknown = unknown or missing
+    text = "\n".join(texts)
+    if METADATA_VARIABLE in text and "stats" in text:
+        return True
+    return UNKNOWN if unknown else False
+
+
+def _adot_collects(container: Container) -> Any:
+    strings, unknown = _strings(container.command)
+    if any(_ADOT_NO_TASK_METRICS in s for s in strings):
+        return False
+    return UNKNOWN if unknown else True
+
+
+def _datadog_collects(container: Container) -> Any:
+    environment = container.environment
+    if is_unknown(environment):
+        return UNKNOWN
+    value = environment.get("ECS_FARGATE") if isinstance(environment, dict) else None
+    if is_unknown(value):
+        return UNKNOWN
+    return value is True or _lower(value) == "true"
+
+
+def _image_collects(container: Container, globs: list[str]) -> Any:
+    image = container.image
+    if is_unknown(image):
+        return UNKNOWN
+    if not isinstance(image, str):
+        return False
+    repo = repository(image.lower())
+    if any(fnmatchcase(image, g) or fnmatchcase(repository(image), g) for g in globs):
+        return True
+    if _is(repo, _EXPORTER) or _is(repo, _NEW_RELIC):
+        return True
+    if _is(repo, _ADOT):
+        return _adot_collects(container)
+    if _is(repo, _DATADOG):
+        return _datadog_collects(container)
+    return False
+
+
+def collects_stats(container: Container, globs: list[str]) -> Any:
+    """True if the container collects task-metadata stats; may be UNKNOWN."""
+    # FireLens routes logs only; it never counts as a metrics collector.
+    if container.firelens is True:
+        return False
+    return _any((_image_collects(container, globs), _references_stats(container)))
+
+
+def _globs(model: EcsModel, options: Options, td: Any) -> list[str]:
+    value = task_option(model, options, "stats_sidecar_images", td)
+    if isinstance(value, str):
+        return [value]
+    return [g for g in value or () if isinstance(g, str)]
+
+
+def metrics_sidecar_missing(model: EcsModel, options: Options) -> Iterator[Problem]:
+    for td in model.task_definitions:
+        cs = containers(td)
+        if not cs:
+            continue
+        globs = _globs(model, options, td)
+        if _any(collects_stats(c, globs) for c in cs) is False:
+            yield Problem(
+                "ECS403",
+                f"no container collects task-metadata stats (${{{METADATA_VARIABLE}}}"
+                "/task/stats): per-container memory peaks and CPU throttling go unrecorded, "
+                "so an OOM kill or CPU starvation cannot be diagnosed",
+                td, "container_definitions")
+
+
+def metrics_sidecar_essential(model: EcsModel, options: Options) -> Iterator[Problem]:
+    for td in model.task_definitions:
+        globs = _globs(model, options, td)
+        for c in containers(td) or ():
+            if collects_stats(c, globs) is True and essential(c) is True:
+                yield Problem(
+                    "ECS404",
+                    f"stats collector container {quote(c.name)} is essential: if it crashes, ECS "
+                    "stops the application task with it",
+                    c, "essential", c)
+
+
+ECS401 = Rule("ECS401", "container-insights-disabled", Severity.WARNING,
+              "A cluster runs without Container Insights.", container_insights_disabled)
+ECS402 = Rule("ECS402", "container-insights-not-enhanced", Severity.INFO,
+              "Container Insights is enabled but not enhanced, so there are no per-container "
+              "metrics.", container_insights_not_enhanced)
+ECS403 = Rule("ECS403", "metrics-sidecar-missing", Severity.WARNING,
+              "A task definition has no container that collects task-metadata stats.",
+              metrics_sidecar_missing)
+ECS404 = Rule("ECS404", "metrics-sidecar-essential", Severity.WARNING,
+              "The stats collector container is essential, so its crash stops the "
+              "application task.", metrics_sidecar_essential)
