@@ -69,7 +69,11 @@ class TerraformReader:
         names = sorted(n for n in os.listdir(directory) if is_tf_file(n))
         for name in names:
             path = os.path.join(directory, name)
-            if not os.path.isfile(path):
+            if os.path.isdir(path):
+                continue
+            if not os.path.exists(path):  # a dangling symbolic link
+                files.problems.append(ParseProblem(path, "cannot read file: broken symbolic "
+                                                         "link"))
                 continue
             self.result.files.append(path)
             try:

@@ -1,0 +1,136 @@
+"""Bad input never crashes ecslint and never hides the other results."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from ecslint.sources import terraform
+from helpers import codes, lint, write
+
+GOOD_MODULE = {"main.tf": '''
+    resource "aws_ecs_cluster" "c" {
+      name = "prod"
+    }
+'''}  # fires ECS401 (no Container Insights): proof that this module was still checked
+
+
+def run_cli(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ecslint", "check", "--no-color", *args],
+                          cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+def assert_clean_failure(proc: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+
+
+def test_malformed_hcl_reports_line_and_other_modules_are_checked(tmp_path):
+    write(tmp_path / "good", GOOD_MODULE)
+    write(tmp_path / "bad", {"main.tf": 'resource "aws_ecs_cluster" "x" {\n  name = "a"\n'})
+    proc = run_cli(".", cwd=tmp_path)
+    assert_clean_failure(proc)
+    lines = proc.stdout.splitlines()
+    ecs001 = [ln for ln in lines if " ECS001 " in ln]
+    assert len(ecs001) == 1 and ecs001[0].startswith("bad/main.tf:")
+    assert "invalid HCL" in ecs001[0]
+    assert any(ln.startswith("good/main.tf:2:1: ECS401") for ln in lines)
+
+
+def test_malformed_file_does_not_hide_the_rest_of_its_module(tmp_path):
+    write(tmp_path, {**GOOD_MODULE, "broken.tf": 'locals {\n  a = = 1\n}\n'})
+    report = lint([tmp_path])
+    errors = [f for f in report.findings if f.code == "ECS001"]
+    assert len(errors) == 1 and errors[0].file.endswith("broken.tf") and errors[0].line == 2
+    assert "ECS401" in codes(report)
+
+
+def test_malformed_json_reports_line_and_column(tmp_path):
+    (tmp_path / "td.json").write_text('{\n  "family": "x",\n  "containerDefinitions": [,]\n}\n')
+    write(tmp_path / "tf", GOOD_MODULE)
+    proc = run_cli(".", cwd=tmp_path)
+    assert_clean_failure(proc)
+    assert "td.json:3:28: ECS001 invalid JSON" in proc.stdout
+    assert "tf/main.tf:2:1: ECS401" in proc.stdout
+
+
+def test_non_utf8_file(tmp_path):
+    write(tmp_path, GOOD_MODULE)
+    (tmp_path / "latin1.tf").write_bytes(b'# caf\xe9\nlocals {}\n')
+    proc = run_cli(".", cwd=tmp_path)
+    assert_clean_failure(proc)
+    assert "latin1.tf: ECS001 file is not valid UTF-8 (byte 5)" in proc.stdout
+    assert "main.tf:2:1: ECS401" in proc.stdout
+
+
+def test_unreadable_file(tmp_path, monkeypatch):
+    write(tmp_path, {**GOOD_MODULE, "secret.tf": "locals {}\n"})
+    real = terraform.read_source
+
+    def deny(path):
+        if path.endswith("secret.tf"):
+            raise PermissionError(13, "Permission denied", path)
+        return real(path)
+
+    monkeypatch.setattr(terraform, "read_source", deny)
+    report = lint([tmp_path])
+    err = next(f for f in report.findings if f.code == "ECS001")
+    assert err.file.endswith("secret.tf") and err.message == "cannot read file: Permission denied"
+    assert "ECS401" in codes(report)
+
+
+def test_dangling_symlink_is_reported(tmp_path):
+    write(tmp_path, GOOD_MODULE)
+    os.symlink(tmp_path / "nowhere.tf", tmp_path / "link.tf")
+    report = lint([tmp_path])
+    err = next(f for f in report.findings if f.code == "ECS001")
+    assert err.file.endswith("link.tf") and "cannot read file" in err.message
+    assert "ECS401" in codes(report)
+
+
+def test_empty_directory_is_a_usage_error(tmp_path):
+    (tmp_path / "empty").mkdir()
+    proc = run_cli("empty", cwd=tmp_path)
+    assert_clean_failure(proc)
+    assert proc.stderr.strip() == "ecslint: error: no Terraform or task-definition files found " \
+                                  "in empty"
+
+
+def test_missing_path_is_a_usage_error_after_checking_the_rest(tmp_path):
+    write(tmp_path / "tf", GOOD_MODULE)
+    proc = run_cli("nope", "tf", cwd=tmp_path)
+    assert_clean_failure(proc)
+    assert "ecslint: error: nope: no such file or directory" in proc.stderr
+    assert "tf/main.tf:2:1: ECS401" in proc.stdout
+
+
+def test_unknown_option_and_bad_values_are_usage_errors(tmp_path):
+    write(tmp_path, GOOD_MODULE)
+    for args in (["--format", "xml", "."], ["--fail-on", "fatal", "."], ["--select", "ECS999"],
+                 ["--bogus"]):
+        proc = run_cli(*args, cwd=tmp_path)
+        assert_clean_failure(proc)
+
+
+def test_hostile_expressions_do_not_crash(tmp_path):
+    write(tmp_path, {"main.tf": '''
+        locals {
+          deep = [[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]]
+          huge = range(0, 5)
+          bad  = 1 / 0
+          typ  = "a" + 1
+          idx  = [1, 2][7]
+          fmt  = format("%d", "x")
+        }
+        resource "aws_ecs_task_definition" "t" {
+          family                = "t"
+          cpu                   = local.bad
+          memory                = local.typ
+          container_definitions = jsonencode([{ name = "a", image = "x", memory = local.idx,
+                                                cpu = local.fmt }])
+        }
+    '''})
+    report = lint([tmp_path])
+    assert not [f for f in report.findings if f.code == "ECS001"]
+    assert "ECS104" not in codes(report)  # every size is unknown: rules stay silent
