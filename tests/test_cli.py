@@ -1,0 +1,167 @@
+"""The `ecslint check` command: formats, exit codes, selection, named files."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from ecslint import __version__
+from helpers import write
+
+MODULE = {
+    "cluster.tf": '''
+        resource "aws_ecs_cluster" "c" {
+          name = "prod"
+          setting {
+            name  = "containerInsights"
+            value = "enabled"
+          }
+        }
+    ''',  # ECS402 (info)
+    "task.tf": '''
+        locals { mem = 16384 }
+        resource "aws_ecs_task_definition" "app" {
+          family                   = "app"
+          requires_compatibilities = ["FARGATE"]
+          network_mode             = "awsvpc"
+          cpu                      = "2048"
+          memory                   = tostring(local.mem)
+          container_definitions = jsonencode([{
+            name      = "app"
+            image     = "app:1"
+            essential = true
+            memory    = 4096
+          }])
+        }
+    ''',  # ECS103 (warning) at the container's memory, ECS403 (warning)
+}
+
+
+def cli(*args: str, cwd) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "ecslint", *args], cwd=cwd,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture()
+def module(tmp_path):
+    write(tmp_path / "infra", MODULE)
+    return tmp_path
+
+
+def test_concise_output_is_sorted_with_summary(module):
+    proc = cli("check", "infra", cwd=module)
+    assert proc.returncode == 1
+    assert proc.stdout.splitlines() == [
+        "infra/cluster.tf:4:3: ECS402 Container Insights is enabled on cluster 'prod' but not "
+        "enhanced: there are no per-container metrics, so the container that runs out of memory "
+        "or CPU cannot be singled out",
+        "infra/task.tf:9:3: ECS403 no container collects task-metadata stats "
+        "(${ECS_CONTAINER_METADATA_URI_V4}/task/stats): per-container memory peaks and CPU "
+        "throttling go unrecorded, so an OOM kill or CPU starvation cannot be diagnosed",
+        "infra/task.tf:13:5: ECS103 container 'app' is capped at memory 4096 MiB while 12288 of "
+        "the task's 16384 MiB (75%) is assigned to no container: it is OOM-killed (exit 137) "
+        "while the task still has free memory",
+        "Found 3 findings (0 errors, 2 warnings, 1 info).",
+    ]
+
+
+def test_json_output_has_the_interface_shape(module):
+    proc = cli("check", "infra", "--format", "json", cwd=module)
+    doc = json.loads(proc.stdout)
+    assert doc["version"] == __version__
+    assert doc["summary"] == {"files": 2, "findings": 3, "error": 0, "warning": 2, "info": 1}
+    f = next(f for f in doc["findings"] if f["code"] == "ECS103")
+    assert f == {"code": "ECS103", "name": "container-memory-below-task", "severity": "warning",
+                 "message": f["message"], "file": "infra/task.tf", "line": 13, "column": 5,
+                 "resource": "aws_ecs_task_definition.app", "container": "app",
+                 "url": f["url"]}
+    assert f["url"].endswith("/rules/ECS103.md")
+    cluster = next(f for f in doc["findings"] if f["code"] == "ECS402")
+    assert cluster["container"] is None and cluster["resource"] == "aws_ecs_cluster.c"
+
+
+def test_full_format_adds_details(module):
+    out = cli("check", "infra", "--format", "full", cwd=module).stdout
+    assert "    warning container-memory-below-task, resource aws_ecs_task_definition.app, " \
+           "container app" in out
+    assert "    see https://" in out
+
+
+def test_github_format(module):
+    out = cli("check", "infra", "--format", "github", cwd=module).stdout.splitlines()
+    assert out[0].startswith("::notice file=infra/cluster.tf,line=4,col=3,title=ECS402::")
+    assert any(ln.startswith("::warning file=infra/task.tf,line=13,col=5,title=ECS103::")
+               for ln in out)
+
+
+@pytest.mark.parametrize("args,code", [
+    ([], 1),                                  # warnings fail by default
+    (["--fail-on", "error"], 0),
+    (["--fail-on", "info"], 1),
+    (["--select", "ECS402"], 0),              # only info left
+    (["--select", "ECS402", "--fail-on", "info"], 1),
+    (["--ignore", "ECS1", "--ignore", "ECS4"], 0),
+    (["--select", "ECS4", "--ignore", "ECS403"], 0),
+    (["--select", "ECS40", "--ignore", "ECS4"], 1),  # the longer prefix wins
+])
+def test_exit_codes_and_selection(module, args, code):
+    assert cli("check", "infra", *args, cwd=module).returncode == code
+
+
+def test_select_and_ignore_filter_output(module):
+    out = cli("check", "infra", "--select", "ECS1", cwd=module).stdout
+    assert " ECS103 " in out and " ECS402 " not in out and " ECS403 " not in out
+
+
+def test_statistics(module):
+    out = cli("check", "infra", "--statistics", cwd=module).stdout.splitlines()
+    assert "    1\tECS103\tcontainer-memory-below-task" in out
+
+
+def test_output_file(module):
+    proc = cli("check", "infra", "--format", "json", "--output", "report.json", cwd=module)
+    assert proc.stdout == "" and proc.returncode == 1
+    assert json.loads((module / "report.json").read_text())["summary"]["findings"] == 3
+
+
+def test_no_findings(tmp_path):
+    write(tmp_path, {"main.tf": 'resource "aws_ecs_cluster" "c" {\n  name = "x"\n  setting {\n'
+                                '    name  = "containerInsights"\n    value = "enhanced"\n'
+                                '  }\n}\n'})
+    proc = cli("check", ".", cwd=tmp_path)
+    assert (proc.returncode, proc.stdout) == (0, "No findings.\n")
+
+
+def test_version_and_module_entry_point(tmp_path):
+    assert cli("--version", cwd=tmp_path).stdout == f"ecslint {__version__}\n"
+    assert "check" in cli("--help", cwd=tmp_path).stdout
+
+
+def test_named_file_reads_its_module_but_reports_only_itself(module):
+    # task.tf uses local.mem from its own file; cluster.tf is not named: no ECS402.
+    proc = cli("check", "infra/task.tf", cwd=module)
+    lines = proc.stdout.splitlines()
+    assert all(ln.startswith("infra/task.tf:") for ln in lines[:-1]) and len(lines) == 3
+
+
+def test_named_file_in_a_child_module_is_evaluated_through_its_caller(tmp_path):
+    write(tmp_path, {
+        "main.tf": 'module "svc" {\n  source = "./modules/svc"\n  memory = 4096\n}\n',
+        "modules/svc/main.tf": '''
+            variable "memory" {}
+            resource "aws_ecs_task_definition" "t" {
+              family                   = "t"
+              requires_compatibilities = ["FARGATE"]
+              cpu                      = "2048"
+              memory                   = "16384"
+              container_definitions = jsonencode([{ name = "a", image = "a", memory = var.memory }])
+            }
+        ''',
+    })
+    doc = json.loads(cli("check", "modules/svc/main.tf", "--format", "json", "--select",
+                         "ECS103", cwd=tmp_path).stdout)
+    assert [(f["code"], f["resource"]) for f in doc["findings"]] == [
+        ("ECS103", "module.svc.aws_ecs_task_definition.t")]
