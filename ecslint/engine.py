@@ -72,11 +72,27 @@ def collect(paths: Iterable[str]) -> Inputs:
                 inputs.module_dirs.add(os.path.dirname(path))
             elif path.endswith(".json"):
                 inputs.json_files.append(path)
+                # It may be a module's file()/templatefile() input: read nearby modules too.
+                inputs.module_dirs |= _nearby_modules(os.path.dirname(path))
         else:
             inputs.missing.append(raw)
     if named and not whole:
         inputs.targets = named
     return inputs
+
+
+def _nearby_modules(directory: str, levels: int = 2) -> set[str]:
+    out = set()
+    for _ in range(levels + 1):
+        try:
+            if any(is_tf_file(n) for n in os.listdir(directory)):
+                out.add(directory)
+        except OSError:
+            pass
+        if os.path.isdir(os.path.join(directory, ".git")):
+            break
+        directory = os.path.dirname(directory)
+    return out
 
 
 _SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"', re.M)

@@ -165,3 +165,22 @@ def test_named_file_in_a_child_module_is_evaluated_through_its_caller(tmp_path):
                          "ECS103", cwd=tmp_path).stdout)
     assert [(f["code"], f["resource"]) for f in doc["findings"]] == [
         ("ECS103", "module.svc.aws_ecs_task_definition.t")]
+
+
+def test_named_json_read_by_a_module_is_checked_through_that_module(tmp_path):
+    write(tmp_path, {
+        "main.tf": '''
+            resource "aws_ecs_task_definition" "t" {
+              family                   = "t"
+              requires_compatibilities = ["FARGATE"]
+              cpu                      = "2048"
+              memory                   = "16384"
+              container_definitions    = file("${path.module}/containers/app.json")
+            }
+        ''',
+        "containers/app.json": '[\n  {"name": "app", "image": "app:1", "memory": 4096}\n]\n',
+    })
+    doc = json.loads(cli("check", "containers/app.json", "--format", "json", cwd=tmp_path).stdout)
+    # Through its module: ECS103 (task memory known); never ECS101 as a bare container list.
+    assert [(f["code"], f["file"], f["line"]) for f in doc["findings"]] == [
+        ("ECS103", "containers/app.json", 2)]
