@@ -12,7 +12,7 @@ import typer
 
 from ecslint import __version__
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="ecslint: lint ECS task definitions and Terraform before they cause "
                        "outages; audit a live account read-only.",
                   context_settings={"help_option_names": ["-h", "--help"]})

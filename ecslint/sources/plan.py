@@ -54,6 +54,13 @@ class _Config:
             return frozenset()
         out: set[str] = set()
         for ref in expr.get("references") or []:
+            v = re.match(r"^var\.([^.\[]+)", ref)
+            if v and prefix and depth < 8:  # a module variable: follow the caller's argument
+                caller, name = _split_call(prefix)
+                call = (self.module(caller).get("module_calls") or {}).get(name) or {}
+                out |= self.refs((call.get("expressions") or {}).get(v.group(1)), caller,
+                                 depth + 1)
+                continue
             m = re.match(r"^module\.([^.\[]+)\.([^.\[]+)", ref)
             if m and depth < 8:
                 call = (self.module(prefix).get("module_calls") or {}).get(m.group(1)) or {}
@@ -67,6 +74,13 @@ class _Config:
         return frozenset(out)
 
 
+def _split_call(prefix: str) -> tuple[str, str]:
+    """Caller prefix and call name of a module instance prefix ("module.a[0].module.b.")."""
+    m = re.match(r"^(.*?)module\.([^.\[]+)(?:\[[^\]]*\])?\.$", prefix)
+    assert m
+    return m.group(1), m.group(2)
+
+
 def _merge_unknown(values: Any, mask: Any, exprs: Any, cfg: _Config, prefix: str) -> Any:
     """Put Unknown (with references) where `after_unknown` marks a value unknown."""
     if mask is True:
@@ -75,6 +89,11 @@ def _merge_unknown(values: Any, mask: Any, exprs: Any, cfg: _Config, prefix: str
         out = dict(values) if isinstance(values, dict) else {}
         for key, sub in mask.items():
             sub_expr = exprs.get(key) if isinstance(exprs, dict) else None
+            if sub is True and isinstance(exprs, dict) and exprs and key not in exprs \
+                    and out.get(key) is None:
+                # Not in the configuration: an omitted optional+computed attribute or block
+                # (setting, health_check, suspended_state...), i.e. unset, not unknown.
+                continue
             out[key] = _merge_unknown(out.get(key), sub, sub_expr, cfg, prefix)
         if isinstance(exprs, dict):  # references of known values still tie relations
             for key, sub_expr in exprs.items():
