@@ -28,7 +28,7 @@ def account(value, name="containerInsights"):
 ])
 def test_ecs401_fires(insights, text):
     problems = run(ECS401, model(cluster(insights)))
-    assert summary(problems) == [("ECS401", CLUSTER, "setting")]
+    assert summary(problems) == [("ECS401", CLUSTER, "setting.value")]
     assert problems[0].message.startswith(text)
 
 
@@ -60,7 +60,7 @@ def test_ecs401_unknown_account_default_is_silent(setting):
 
 def test_ecs402_fires_when_enabled_not_enhanced():
     problems = run(ECS402, model(cluster("enabled")))
-    assert summary(problems) == [("ECS402", CLUSTER, "setting")]
+    assert summary(problems) == [("ECS402", CLUSTER, "setting.value")]
     assert problems[0].message.startswith(
         "Container Insights is enabled on cluster 'main' but not enhanced")
 

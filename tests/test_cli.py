@@ -55,7 +55,7 @@ def test_concise_output_is_sorted_with_summary(module):
     proc = cli("check", "infra", cwd=module)
     assert proc.returncode == 1
     assert proc.stdout.splitlines() == [
-        "infra/cluster.tf:4:3: ECS402 Container Insights is enabled on cluster 'prod' but not "
+        "infra/cluster.tf:6:5: ECS402 Container Insights is enabled on cluster 'prod' but not "
         "enhanced: there are no per-container metrics, so the container that runs out of memory "
         "or CPU cannot be singled out",
         "infra/task.tf:9:3: ECS403 no container collects task-metadata stats "
@@ -92,7 +92,7 @@ def test_full_format_adds_details(module):
 
 def test_github_format(module):
     out = cli("check", "infra", "--format", "github", cwd=module).stdout.splitlines()
-    assert out[0].startswith("::notice file=infra/cluster.tf,line=4,col=3,title=ECS402::")
+    assert out[0].startswith("::notice file=infra/cluster.tf,line=6,col=5,title=ECS402::")
     assert any(ln.startswith("::warning file=infra/task.tf,line=13,col=5,title=ECS103::")
                for ln in out)
 

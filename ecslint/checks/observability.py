@@ -55,7 +55,7 @@ def container_insights_disabled(model: EcsModel, options: Options) -> Iterator[P
             "ECS401",
             f"cluster {quote(cluster.name)} {state}: no task and service CPU or memory "
             "metrics, so OOM kills and CPU starvation cannot be traced",
-            cluster, "setting")
+            cluster, "setting.value")
 
 
 def container_insights_not_enhanced(model: EcsModel, options: Options) -> Iterator[Problem]:
@@ -71,7 +71,7 @@ def container_insights_not_enhanced(model: EcsModel, options: Options) -> Iterat
                 f"Container Insights is enabled{source} on cluster {quote(cluster.name)} but not "
                 "enhanced: there are no per-container metrics, so the container that runs out "
                 "of memory or CPU cannot be singled out",
-                cluster, "setting")
+                cluster, "setting.value")
 
 
 def _any(verdicts: Iterable[Any]) -> Any:
