@@ -220,6 +220,9 @@ class CapacityProvider(Entity):
     auto_scaling_group: AutoScalingGroup | None = None
     # "ENABLED" | "DISABLED" | None (no managed_scaling block) | Unknown
     managed_scaling_status: Any = None
+    # False for providers without an Auto Scaling group (ECS Managed Instances scale
+    # themselves); Unknown when that cannot be told.
+    uses_auto_scaling_group: Any = True
 
 
 @dataclass(eq=False)

@@ -234,3 +234,11 @@ def test_ecs303_checks_ecs_targets_no_service_resolved_to():
 ])
 def test_ecs303_silent(t):
     assert run(ECS303, model(service(task(), scalable_target=t), t)) == []
+
+
+@pytest.mark.parametrize("uses_asg", [False, UNKNOWN])
+def test_ecs301_capacity_provider_without_an_auto_scaling_group_is_silent(uses_asg):
+    # ECS Managed Instances providers scale themselves; nothing to switch on.
+    cp = provider(status=None, group=asg())
+    cp.uses_auto_scaling_group = uses_asg
+    assert run(ECS301, model(cp)) == []

@@ -356,3 +356,51 @@ def test_tf_json_files(tmp_path):
 ])
 def test_expression_table(tmp_path, expr, expected):
     assert values(tmp_path, f'resource "test_thing" "x" {{ v = {expr} }}')["v"] == expected
+
+
+def test_optional_attribute_defaults_of_variable_types(tmp_path):
+    v = values(tmp_path, '''
+        variable "containers" {
+          type = map(object({
+            image  = string
+            create = optional(bool, true)
+            cpu    = optional(number)
+            health = optional(object({ retries = optional(number, 3) }), {})
+          }))
+          default = { web = { image = "nginx" }, off = { image = "x", create = false } }
+        }
+        resource "test_thing" "x" {
+          enabled = [for k, v in var.containers : k if v.create]
+          cpu     = var.containers.web.cpu
+          retries = var.containers.web.health.retries
+        }
+    ''')
+    assert v["enabled"] == ["web"] and v["cpu"] is None and v["retries"] == 3
+
+
+def test_unknown_filter_condition_keeps_the_key_unknown_and_the_rest_known(tmp_path):
+    v = values(tmp_path, '''
+        data "aws_region" "r" {}
+        locals { defn = { image = "nginx", region = data.aws_region.r.name, extra = null } }
+        resource "test_thing" "x" {
+          trimmed = { for k, v in local.defn : k => v if v != null }
+          listed  = [for k, v in local.defn : k if v != null]
+        }
+    ''')
+    assert v["trimmed"]["image"] == "nginx" and "extra" not in v["trimmed"]
+    assert is_unknown(v["trimmed"]["region"])
+    assert is_unknown(v["listed"])  # its length is not known
+
+
+def test_null_comparison_of_a_partly_unknown_value_is_known(tmp_path):
+    v = values(tmp_path, '''
+        data "aws_lb" "x" {}
+        variable "lbs" { default = { web = { arn = null } } }
+        locals { lbs = { web = { arn = data.aws_lb.x.arn } } }
+        resource "test_thing" "x" {
+          a = local.lbs != null
+          b = local.lbs == null
+          c = data.aws_lb.x.arn == null
+        }
+    ''')
+    assert v["a"] is True and v["b"] is False and is_unknown(v["c"])

@@ -43,7 +43,7 @@ def _capacity_providers(model: EcsModel) -> Iterator[Problem]:
         status = cp.managed_scaling_status
         if is_unknown(status) or status not in (None, "DISABLED"):
             continue
-        if cp.name in _FARGATE_PROVIDERS:
+        if cp.name in _FARGATE_PROVIDERS or cp.uses_auto_scaling_group is not True:
             continue
         if any(_may_scale(alarm, cp.auto_scaling_group) for alarm in model.alarms):
             continue

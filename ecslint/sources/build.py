@@ -71,6 +71,7 @@ def _entity(cls: type[E], rec: ResourceRecord, **kw: Any) -> E:
 
 
 def _bool(value: Any, default: Any) -> Any:
+    """A value with its default when unset ("true"/"false" strings made bools)."""
     if value is None:
         return default
     if isinstance(value, str) and value.lower() in ("true", "false"):
@@ -222,7 +223,9 @@ def build(records: list[ResourceRecord]) -> EcsModel:
         provider = _block(v, "auto_scaling_group_provider") or {}
         cp = _entity(CapacityProvider, r, name=v.get("name"))
         if isinstance(v.get("auto_scaling_group_provider"), Unknown):
-            cp.managed_scaling_status = UNKNOWN
+            cp.managed_scaling_status = cp.uses_auto_scaling_group = UNKNOWN
+        elif not _blocks(v, "auto_scaling_group_provider"):
+            cp.uses_auto_scaling_group = False
         ms = _block(provider, "managed_scaling")
         if isinstance(provider.get("managed_scaling"), Unknown):
             cp.managed_scaling_status = UNKNOWN
@@ -296,7 +299,7 @@ def _attach_capacity_providers(m: EcsModel, links: list[ResourceRecord],
 def _service(r: ResourceRecord, m: EcsModel) -> Service:
     v = r.values
     svc = _entity(Service, r, name=v.get("name"), launch_type=v.get("launch_type"),
-                  scheduling_strategy=v.get("scheduling_strategy") or "REPLICA",
+                  scheduling_strategy=_bool(v.get("scheduling_strategy"), "REPLICA"),
                   health_check_grace_period=_num(v.get("health_check_grace_period_seconds")))
     svc.cluster = _one(v.get("cluster"), m.clusters)
     svc.task_definition = _one(v.get("task_definition"), m.task_definitions,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import glob
 import os
+import re
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -57,6 +58,7 @@ class TerraformReader:
         self.modules: dict[str, ModuleFiles | None] = {}
         self.result = TerraformResult()
         self.loader = Loader(self.read_module)
+        self._texts: dict[str, str] = {}  # read by the pre-scan, not parsed yet
 
     def read_module(self, directory: str) -> ModuleFiles | None:
         directory = os.path.normpath(directory)
@@ -77,7 +79,9 @@ class TerraformReader:
                 continue
             self.result.files.append(path)
             try:
-                text = read_source(path)
+                text = self._texts.pop(path, None)
+                if text is None:
+                    text = read_source(path)
                 self.result.texts[path] = text
                 files.bodies[path] = self.parse(path, text)
             except (OSError, UnicodeDecodeError, HclSyntaxError) as exc:
@@ -112,3 +116,105 @@ class TerraformReader:
         self._tfvars(files)
         root = ModuleInstance(self.loader, files, "", files.dir)
         self.result.records.extend(root.records(types))
+
+    def read_roots(self, roots: list[str], types: frozenset[str],
+                   named: set[str] | None = None) -> None:
+        """Evaluate root modules, skipping those that cannot hold a resource of `types`.
+
+        A root is skipped when no file of it or of the local modules it calls names one of
+        the types (a text scan): its files are listed but not parsed, so an HCL syntax
+        error in it is not reported unless one of its files was named. The files of the
+        other roots are handed to the parse function's `prefetch` (the parse cache), which
+        parses many misses in parallel.
+        """
+        scan = _PreScan(types)
+        named_dirs = {os.path.dirname(p) for p in named or ()}
+        plan = []
+        for root in roots:
+            reach = scan.reach(root)
+            keep = bool(named_dirs.intersection(reach)) or any(scan.dirs[d].relevant
+                                                               for d in reach)
+            plan.append((root, reach, keep))
+        self._texts = {p: t for d in scan.dirs.values() for p, t in d.texts.items()}
+        prefetch = getattr(self.parse, "prefetch", None)
+        if prefetch is not None:
+            prefetch([(p, self._texts[p]) for _root, reach, keep in plan if keep
+                      for d in reach for p in scan.dirs[d].texts])
+        listed: set[str] = set()
+        for root, reach, keep in plan:
+            if keep:
+                self.read_root(root, types)
+                continue
+            for d in reach:
+                if d not in self.modules and d not in listed:
+                    listed.add(d)
+                    self.result.files.extend(scan.dirs[d].texts)
+                    self.result.texts.update(scan.dirs[d].texts)
+        self._texts = {}
+
+
+# A module block whose source is its first attribute, as `terraform fmt` users write it.
+_MODULE = re.compile(r'^[ \t]*module[ \t]+"[^"\n]*"[ \t]*\{', re.M)
+_MODULE_SOURCE = re.compile(
+    r'^[ \t]*module[ \t]+"[^"\n]*"[ \t]*\{\s*(?:(?:#|//)[^\n]*\s*)*source\s*=\s*"([^"\n]*)"',
+    re.M)
+
+
+@dataclass
+class _DirScan:
+    texts: dict[str, str] = field(default_factory=dict)  # path -> text of its .tf files
+    relevant: bool = False  # names a type, or cannot be judged without parsing
+    calls: list[str] = field(default_factory=list)  # local module directories called
+
+
+class _PreScan:
+    """Cheap text scan of module directories: which could hold a resource of `types`."""
+
+    def __init__(self, types: frozenset[str]) -> None:
+        self.pattern = re.compile("|".join(re.escape(t) for t in sorted(types)))
+        self.dirs: dict[str, _DirScan] = {}
+
+    def reach(self, root: str) -> list[str]:
+        """`root` and the local module directories it calls, transitively."""
+        order, todo = [], [os.path.normpath(root)]
+        while todo:
+            d = todo.pop()
+            if d in order:
+                continue
+            order.append(d)
+            todo.extend(self.scan(d).calls)
+        return order
+
+    def scan(self, directory: str) -> _DirScan:
+        if directory in self.dirs:
+            return self.dirs[directory]
+        out = self.dirs[directory] = _DirScan()
+        try:
+            names = sorted(n for n in os.listdir(directory) if is_tf_file(n))
+        except OSError:
+            out.relevant = True  # the reader reports what is wrong
+            return out
+        for name in names:
+            path = os.path.join(directory, name)
+            if not os.path.isfile(path):
+                continue
+            try:
+                text = read_source(path)
+            except (OSError, UnicodeDecodeError):
+                out.relevant = True  # reported by the reader as ECS001
+                continue
+            out.texts[path] = text
+            if self.pattern.search(text):
+                out.relevant = True
+            if name.endswith(".json"):
+                out.relevant = out.relevant or '"module"' in text
+                continue
+            sources = _MODULE_SOURCE.findall(text)
+            if len(sources) < len(_MODULE.findall(text)):
+                out.relevant = True  # a module block we cannot follow by text
+            for source in sources:
+                if "${" in source:
+                    out.relevant = True
+                elif source.startswith(("./", "../")):
+                    out.calls.append(os.path.normpath(os.path.join(directory, source)))
+        return out

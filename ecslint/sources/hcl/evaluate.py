@@ -358,6 +358,10 @@ class Evaluator:
             if (op == "&&" and not left) or (op == "||" and left):
                 return left
         right = settle(self._eval(_children(term)[1], env))
+        if op in ("==", "!=") and (left is None or right is None) and not (
+                isinstance(left, Unknown) or isinstance(right, Unknown)):
+            # A known value compared with null is known, even with unknown parts inside.
+            return (left is right) == (op == "==")
         if has_unknown(left) or has_unknown(right):
             return unknown(left, right)
         if op == "==":
@@ -392,8 +396,8 @@ class Evaluator:
         coll = settle(self._eval(_children(intro)[-1], env))
         cond = rest.pop() if rest and rest[-1].data == "for_cond" else None
         grouping = any(str(t) == "..." for t in node.children if not hasattr(t, "data"))
-        if has_unknown(coll):
-            return unknown(coll)
+        if isinstance(coll, Unknown):
+            return coll
         if isinstance(coll, dict):
             items = list(coll.items())
         elif isinstance(coll, list):
@@ -408,11 +412,16 @@ class Evaluator:
                 inner[names[0]], inner[names[1]] = key, val
             else:
                 inner[names[0]] = val
+            maybe = False
             if cond is not None:
                 ok = settle(self._eval(_children(cond)[0], inner))
                 if isinstance(ok, Unknown):
-                    return unknown(ok)
-                if not ok:
+                    if not as_object:
+                        return unknown(ok)
+                    # Keep the key, with an unknown value: rules stay silent on it, while
+                    # the other keys (say, a filter `if v != null`) stay known.
+                    maybe = True
+                elif not ok:
                     continue
             if as_object:
                 k = settle(self._eval(rest[0], inner))
@@ -420,6 +429,8 @@ class Evaluator:
                 if isinstance(k, Unknown):
                     return unknown(k)
                 k = template.to_text(k)
+                if maybe:
+                    v = unknown(ok, v)
                 if grouping:
                     out_obj.setdefault(k, PosList()).append(v)
                 else:

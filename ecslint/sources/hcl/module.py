@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 from ecslint.model import Location, Unknown
-from ecslint.sources.hcl import template
+from ecslint.sources.hcl import template, types
 from ecslint.sources.hcl.evaluate import Evaluator, settle, unknown
 from ecslint.sources.hcl.functions import FunctionError, call_pure
 from ecslint.sources.hcl.syntax import Block, Body
@@ -244,7 +244,13 @@ class ModuleInstance:
     # ------------------------------------------------------------------ names
     def variable(self, name: str) -> Any:
         if name not in self._vars:
-            self._vars[name] = self._variable(name)
+            value = self._variable(name)
+            block = self.files.variables.get(name)
+            type_attr = block.body.attributes.get("type") if block else None
+            if type_attr is not None:
+                ev = self.ev(type_attr.where.file)
+                value = types.apply(type_attr.expr, value, ev.evaluate)
+            self._vars[name] = value
         return self._vars[name]
 
     def _variable(self, name: str) -> Any:
