@@ -404,3 +404,36 @@ def test_null_comparison_of_a_partly_unknown_value_is_known(tmp_path):
         }
     ''')
     assert v["a"] is True and v["b"] is False and is_unknown(v["c"])
+
+
+def test_registry_modules_are_followed_where_terraform_init_installed_them(tmp_path):
+    write(tmp_path, {
+        "main.tf": '''
+            module "ecs" {
+              source  = "terraform-aws-modules/ecs/aws"
+              version = "6.0.0"
+              name    = "prod"
+            }
+            module "absent" {
+              source = "git::https://example.com/x.git"
+            }
+        ''',
+        ".terraform/modules/modules.json": '{"Modules": [{"Key": "", "Source": "", "Dir": "."},'
+        ' {"Key": "ecs", "Source": "registry.terraform.io/terraform-aws-modules/ecs/aws",'
+        ' "Version": "6.0.0", "Dir": ".terraform/modules/ecs"},'
+        ' {"Key": "ecs.inner", "Source": "./inner", "Dir": ".terraform/modules/ecs/inner"}]}',
+        ".terraform/modules/ecs/main.tf": '''
+            variable "name" {}
+            module "inner" {
+              source = "./inner"
+              n      = var.name
+            }
+        ''',
+        ".terraform/modules/ecs/inner/main.tf": '''
+            variable "n" {}
+            resource "test_thing" "x" { v = var.n }
+        ''',
+    })
+    recs = records(tmp_path, T)
+    assert recs["module.ecs.module.inner.test_thing.x"].values["v"] == "prod"
+    assert len(recs) == 1

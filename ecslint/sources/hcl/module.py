@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import json
 import os
 import re
 from dataclasses import dataclass, field
@@ -72,6 +73,21 @@ class Loader:
         self.read_module = read_module
         self.texts: dict[str, str | None] = {}
         self.templates: dict[str, Any] = {}
+        self.manifests: dict[str, dict[str, str]] = {}
+
+    def installed_module(self, root_dir: str, key: str) -> str | None:
+        """Directory of a non-local module from `.terraform/modules/modules.json`."""
+        if root_dir not in self.manifests:
+            path = os.path.join(root_dir, ".terraform", "modules", "modules.json")
+            try:
+                with open(path, encoding="utf-8") as fh:
+                    entries = json.load(fh).get("Modules") or []
+                self.manifests[root_dir] = {e["Key"]: e["Dir"] for e in entries
+                                            if isinstance(e, dict) and "Key" in e and "Dir" in e}
+            except (OSError, ValueError, AttributeError, TypeError):
+                self.manifests[root_dir] = {}
+        rel = self.manifests[root_dir].get(key)
+        return os.path.normpath(os.path.join(root_dir, rel)) if rel else None
 
     def read_text(self, path: str) -> str:
         if path not in self.texts:
@@ -165,9 +181,10 @@ class ModuleInstance:
     """One instance of a module: evaluates expressions in its scope (implements Scope)."""
 
     def __init__(self, loader: Loader, files: ModuleFiles, prefix: str, root_dir: str,
-                 args: dict[str, Any] | None = None) -> None:
+                 args: dict[str, Any] | None = None, key: str = "") -> None:
         self.loader, self.files, self.prefix, self.root_dir = loader, files, prefix, root_dir
         self.args = args  # None for the root module; name -> thunk for a child
+        self.key = key  # module path as in .terraform/modules/modules.json ("a.b")
         self._vars: dict[str, Any] = {}
         self._locals: dict[str, Any] = {}
         self._busy: set[str] = set()
@@ -379,9 +396,14 @@ class ModuleInstance:
         block = self.files.modules[name]
         src = block.body.attributes.get("source")
         source = self.ev(src.where.file).evaluate(src.expr) if src else None
-        if not isinstance(source, str) or not source.startswith(("./", "../")):
-            return []  # registry / git modules are not followed
-        child_dir = os.path.normpath(os.path.join(self.files.dir, source))
+        key = f"{self.key}.{name}" if self.key else name
+        if isinstance(source, str) and source.startswith(("./", "../")):
+            child_dir = os.path.normpath(os.path.join(self.files.dir, source))
+        else:
+            # Registry / git modules: followed where `terraform init` has installed them.
+            child_dir = self.loader.installed_module(self.root_dir, key)
+            if child_dir is None:
+                return []
         files = self.loader.read_module(child_dir)
         if files is None:
             return []
@@ -389,7 +411,7 @@ class ModuleInstance:
             args = {n: self._thunk(a, env) for n, a in block.body.attributes.items()
                     if n not in _META}
             child = ModuleInstance(self.loader, files, f"{self.prefix}module.{name}{suffix}.",
-                                   self.root_dir, args)
+                                   self.root_dir, args, key)
             self._children[name].append((suffix, child))
         return self._children[name]
 
