@@ -454,7 +454,7 @@ class ModuleInstance:
                 yield ResourceRecord(self.prefix + key + suffix, rtype, values, block.where,
                                      self.files.dir)
         for name in self.files.modules:
-            for _suffix_, child in self.children(name):
+            for _, child in self.children(name):
                 yield from child.records(types)
 
 

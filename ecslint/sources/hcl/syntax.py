@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,7 +154,3 @@ def _json_body(obj: Any, where: Location, file: str, flat: bool) -> Body:
             body.attributes[key] = Attribute(key, JsonExpr(val, loc), loc)
     return body
 
-
-def dumps_debug(body: Body) -> str:  # pragma: no cover - debugging aid
-    return json.dumps({"attributes": list(body.attributes),
-                       "blocks": [(b.type, b.labels) for b in body.blocks]})

@@ -124,8 +124,9 @@ def scan(text: str, locate: Locate, parse_expr: Callable[[str, Location], Any]) 
             if two == "${":
                 out.append(Interp(parse_expr(inner, locate(j)), where, strip_left, strip_right))
             else:
+                at = locate(j)
                 out.append(_directive(inner, where, strip_left, strip_right,
-                                      lambda s: parse_expr(s, locate(j))))
+                                      lambda s, at=at: parse_expr(s, at)))
             i = start = end + 1
             continue
         i += 1
