@@ -152,10 +152,12 @@ def _find_caller(directory: str, levels: int = 3) -> str | None:
 # ------------------------------------------------------------------ running rules
 
 def run_rules(model: EcsModel, settings: Settings, live: bool = False) -> list[Finding]:
+    """Every rule runs; select/ignore apply in finalize(), after suppressions are matched,
+    so that ECS002 knows which suppressions are used even for rules not selected."""
     options = settings.rule_options()
     findings = []
     for rule in ALL_RULES:
-        if rule.check is None or (rule.live_only and not live) or not settings.enabled(rule.code):
+        if rule.check is None or (rule.live_only and not live):
             continue
         for problem in rule.check(model, options):
             findings.append(to_finding(problem))

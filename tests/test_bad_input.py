@@ -60,7 +60,7 @@ def test_non_utf8_file(tmp_path):
     (tmp_path / "latin1.tf").write_bytes(b'# caf\xe9\nlocals {}\n')
     proc = run_cli(".", cwd=tmp_path)
     assert_clean_failure(proc)
-    assert "latin1.tf: ECS001 file is not valid UTF-8 (byte 5)" in proc.stdout
+    assert "latin1.tf:1:6: ECS001 file is not valid UTF-8 (byte 5)" in proc.stdout
     assert "main.tf:2:1: ECS401" in proc.stdout
 
 
@@ -134,3 +134,10 @@ def test_hostile_expressions_do_not_crash(tmp_path):
     report = lint([tmp_path])
     assert not [f for f in report.findings if f.code == "ECS001"]
     assert "ECS104" not in codes(report)  # every size is unknown: rules stay silent
+
+
+def test_two_arguments_on_one_line_are_a_parse_error(tmp_path):
+    write(tmp_path, {"main.tf": 'resource "aws_ecs_cluster" "c" {\n  name = "x" tags = {}\n}\n'})
+    err = next(f for f in lint([tmp_path]).findings if f.code == "ECS001")
+    assert (err.line, err.column, err.message) == (
+        2, 14, "invalid HCL: missing newline after argument")

@@ -59,8 +59,6 @@ def test_ecs102_fires_for_essential_container_without_memory_in_multi_container_
     task(container("app"), memory=2048),
     task(container("app", memory=1024), container("init", essential=False), memory=2048),
     task(container("app", memory=1024), container("proxy", memory_reservation=64), memory=2048),
-    # No task memory: ECS101 (EC2) or ECS105 (Fargate) reports the registration failure.
-    task(container("app", memory=1024), container("proxy")),
 ])
 def test_ecs102_silent(td):
     assert run(ECS102, model(td)) == []
@@ -243,3 +241,9 @@ def test_ecs105_unknown_values():
 def test_unknown_container_name_reads_as_unnamed():
     problems = run(ECS101, model(task(container(UNKNOWN))))
     assert problems[0].message.startswith("container (unnamed) sets neither memory")
+
+
+def test_ecs102_fires_without_task_memory_too():
+    # rules.md has no exception for tasks without task memory (ECS101 may fire as well).
+    td = task(container("app", memory=1024), container("proxy"))
+    assert summary(run(ECS102, model(td))) == [("ECS102", "proxy", "name")]

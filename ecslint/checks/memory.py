@@ -35,8 +35,7 @@ def memory_limit_missing(model: EcsModel, options: Options) -> Iterator[Problem]
 def memory_reservation_missing(model: EcsModel, options: Options) -> Iterator[Problem]:
     for td in model.task_definitions:
         cs = containers(td)
-        # Without task memory ECS101/ECS105 already report the registration failure.
-        if cs is None or len(cs) < 2 or td.memory is None:
+        if cs is None or len(cs) < 2:
             continue
         total = task_size(td.memory, "gb")
         whole = f"{total} MiB" if is_number(total) else "memory"

@@ -21,6 +21,6 @@ def summary_line(report: Report) -> str:
     n = len(report.findings)
     if not n:
         return "No findings."
-    noun = "finding" if n == 1 else "findings"
-    return (f"Found {n} {noun} ({counts['error']} errors, {counts['warning']} warnings, "
+    # Literally the interface's wording, singular or not: scripts parse this line.
+    return (f"Found {n} findings ({counts['error']} errors, {counts['warning']} warnings, "
             f"{counts['info']} info).")

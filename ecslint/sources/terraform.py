@@ -44,7 +44,10 @@ def _problem(path: str, exc: Exception) -> ParseProblem:
     if isinstance(exc, HclSyntaxError):
         return ParseProblem(path, exc.message, exc.line, exc.column)
     if isinstance(exc, UnicodeDecodeError):
-        return ParseProblem(path, f"file is not valid UTF-8 (byte {exc.start})")
+        data = exc.object[:exc.start]
+        line = data.count(b"\n") + 1
+        return ParseProblem(path, f"file is not valid UTF-8 (byte {exc.start})", line,
+                            exc.start - (data.rfind(b"\n") + 1) + 1)
     if isinstance(exc, OSError):
         return ParseProblem(path, f"cannot read file: {exc.strerror or exc}")
     return ParseProblem(path, f"cannot parse file: {exc}")

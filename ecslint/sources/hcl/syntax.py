@@ -83,8 +83,15 @@ def _name(node: Any) -> str:
 
 def _body(node: Any, file: str) -> Body:
     body = Body()
+    last_line = 0
     for child in node.children:
         kind = getattr(child, "data", None)
+        if kind in ("attribute", "block"):
+            if child.meta.line == last_line:
+                # The grammar we use lets this through; Terraform does not.
+                raise HclSyntaxError("invalid HCL: missing newline after argument",
+                                     child.meta.line, child.meta.column)
+            last_line = child.meta.line
         if kind == "attribute":
             name_node, _eq, expr = child.children
             body.attributes[_name(name_node)] = Attribute(
