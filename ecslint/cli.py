@@ -158,7 +158,9 @@ def check(
             if write_baseline:
                 n = baseline_mod.write(report.findings, write_baseline)
                 typer.echo(f"ecslint: wrote {n} findings to {write_baseline}", err=True)
-                raise typer.Exit(EXIT_USAGE if report.usage_errors else EXIT_OK)
+                # Parse errors are never baselined: they must fail until fixed.
+                failed = report.usage_errors or report.parse_errors
+                raise typer.Exit(EXIT_USAGE if failed else EXIT_OK)
             report.findings = baseline_mod.filter_new(report.findings, baseline_mod.load(baseline))
         except baseline_mod.BaselineError as exc:
             fail(str(exc))

@@ -5,16 +5,19 @@ from __future__ import annotations
 import functools
 import json
 from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 
 @functools.lru_cache(maxsize=None)
-def _root() -> Path:
+def _root() -> Traversable:
+    # Installed, `ecslint.rules` is a namespace package (rules/ has no __init__.py), so keep
+    # the Traversable: str() of a MultiplexedPath is not a path.
     try:
         root = resources.files("ecslint.rules")
         if root.joinpath("ECS101.md").is_file():
-            return Path(str(root))
+            return root
     except (ModuleNotFoundError, TypeError):
         pass
     # Running from a source checkout without an install.
@@ -22,7 +25,7 @@ def _root() -> Path:
 
 
 def read_text(name: str) -> str:
-    return (_root() / name).read_text(encoding="utf-8")
+    return _root().joinpath(name).read_text(encoding="utf-8")
 
 
 @functools.lru_cache(maxsize=None)
@@ -31,4 +34,4 @@ def load_json(name: str) -> Any:
 
 
 def exists(name: str) -> bool:
-    return (_root() / name).is_file()
+    return _root().joinpath(name).is_file()
