@@ -1,0 +1,294 @@
+"""Why tasks stopped: stopped tasks still visible and service events, each with one cause."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Iterable
+
+from ecslint.audit.aws import Aws, chunks
+from ecslint.audit.live_model import Live, LiveService
+from ecslint.checks.base import Options
+from ecslint.checks.common import essential as is_essential
+from ecslint.checks.common import is_number, number, service_option
+from ecslint.engine import make_finding
+from ecslint.model import Finding, Location, Service
+
+# cause key (JSON) -> label (text)
+CAUSES = {
+    "oom": "OOM",
+    "elb-health-check": "ELB health check",
+    "container-health-check": "container health check",
+    "essential-container-exit": "essential container exit",
+    "deployment-scaling": "deployment/scaling",
+    "user": "user",
+    "spot-infrastructure": "spot/infrastructure",
+    "failed-to-start": "failed to start",
+    "other": "other",
+}
+_INFRASTRUCTURE = frozenset({"SpotInterruption", "TerminationNotice", "InfrastructureHealth"})
+OOM_PREFIX = "OutOfMemoryError"
+ELB_FAILED = "failed ELB health checks"
+CONTAINER_FAILED = "failed container health checks"
+_UNHEALTHY_IN_TG = re.compile(r"is unhealthy in \(target-group [^)]*\)")
+_FAILED_LAUNCH = "failed to launch a task"
+_TASK_IN_EVENT = re.compile(r"\(task ([0-9A-Za-z-]+)\)")
+SIGKILL_NOTE = ("exit code 137 of container '{}' is SIGKILL after the stop timeout (it did "
+                "not exit within the timeout after SIGTERM), not an OOM kill")
+
+
+@dataclass
+class ContainerExit:
+    name: str
+    exit_code: int | None
+    reason: str | None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "exit_code": self.exit_code, "reason": self.reason}
+
+
+@dataclass
+class Stop:
+    cause: str  # a key of CAUSES
+    source: str  # "task" (describe_tasks) or "event" (service event)
+    task: str | None  # task id
+    stopped_at: datetime | None
+    stop_code: str | None = None
+    stopped_reason: str | None = None
+    containers: list[ContainerExit] = field(default_factory=list)
+    detail: str = ""
+
+    def sort_key(self) -> tuple:
+        when = self.stopped_at.timestamp() if self.stopped_at else float("-inf")
+        return (-when, self.task or "", self.stopped_reason or "")
+
+    def oom_containers(self) -> list[str]:
+        return [c.name for c in self.containers if (c.reason or "").startswith(OOM_PREFIX)]
+
+    def sigkilled(self) -> list[str]:
+        """Containers that exited 137 without an OOM reason."""
+        return [c.name for c in self.containers if c.exit_code == 137
+                and not (c.reason or "").startswith(OOM_PREFIX)]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"task": self.task, "stopped_at": iso(self.stopped_at), "cause": self.cause,
+                "source": self.source, "stop_code": self.stop_code,
+                "stopped_reason": self.stopped_reason,
+                "containers": [c.as_dict() for c in self.containers], "detail": self.detail}
+
+
+@dataclass
+class ServiceStops:
+    service: LiveService
+    stops: list[Stop] = field(default_factory=list)
+    verified: bool = True  # False when the stopped tasks could not be read
+
+
+def iso(when: datetime | None) -> str | None:
+    if when is None:
+        return None
+    return when.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def task_id(arn: str) -> str:
+    return arn.rsplit("/", 1)[-1]
+
+
+# ------------------------------------------------------------------ classification
+
+def classify(task: dict[str, Any], essential: frozenset[str] | None = None) -> Stop:
+    """One describe_tasks entry -> its stop cause. `essential`: the names of the essential
+    containers of its revision, when known (a sidecar's exit does not stop a task)."""
+    reason = task.get("stoppedReason") or ""
+    code = task.get("stopCode")
+    containers = sorted((ContainerExit(c.get("name", "?"), c.get("exitCode"), c.get("reason"))
+                         for c in task.get("containers", [])), key=lambda c: c.name)
+    stop = Stop("other", "task", task_id(task.get("taskArn", "")),
+                task.get("stoppedAt") or task.get("stoppingAt"), code, reason or None,
+                containers)
+    oom = stop.oom_containers()
+    details: list[str] = []
+    if oom:
+        stop.cause = "oom"
+        details = [f"container '{c.name}': {c.reason}" + _exit(c) for c in containers
+                   if c.name in oom]
+    elif ELB_FAILED in reason:
+        stop.cause = "elb-health-check"
+    elif CONTAINER_FAILED in reason:
+        stop.cause = "container-health-check"
+        unhealthy = [c.get("name") for c in task.get("containers", [])
+                     if c.get("healthStatus") == "UNHEALTHY"]
+        details = [f"unhealthy: {', '.join(sorted(unhealthy))}"] if unhealthy else []
+    elif code == "TaskFailedToStart":
+        stop.cause = "failed-to-start"
+        details = [f"container '{c.name}': {c.reason}" for c in containers if c.reason]
+    elif code in _INFRASTRUCTURE:
+        stop.cause = "spot-infrastructure"
+    elif code == "EssentialContainerExited" or reason.startswith("Essential container"):
+        stop.cause = "essential-container-exit"
+        candidates = [c for c in containers if essential is None or c.name in essential]
+        exited = [c for c in candidates if c.exit_code not in (None, 0)] or \
+            [c for c in candidates if c.exit_code is not None]
+        details = [f"container '{c.name}' exited with code {c.exit_code}"
+                   + (f" ({c.reason})" if c.reason else "") for c in exited]
+    elif code == "ServiceSchedulerInitiated":
+        stop.cause = "deployment-scaling"
+    elif code == "UserInitiated":
+        stop.cause = "user"
+    if stop.cause not in ("oom", "essential-container-exit", "failed-to-start") or not details:
+        details.insert(0, reason or f"stop code {code or 'unknown'}")
+    details += [SIGKILL_NOTE.format(name) for name in stop.sigkilled()]
+    stop.detail = "; ".join(details)
+    return stop
+
+
+def _exit(c: ContainerExit) -> str:
+    return f" (exit {c.exit_code})" if c.exit_code is not None else ""
+
+
+def classify_event(event: dict[str, Any]) -> Stop | None:
+    """A service event that tells why tasks stopped (or are about to), else None."""
+    message = event.get("message") or ""
+    if CONTAINER_FAILED in message:
+        cause = "container-health-check"
+    elif ELB_FAILED in message or _UNHEALTHY_IN_TG.search(message):
+        cause = "elb-health-check"
+    elif _FAILED_LAUNCH in message:
+        cause = "failed-to-start"
+    else:
+        return None
+    found = _TASK_IN_EVENT.search(message)
+    return Stop(cause, "event", found.group(1) if found else None, event.get("createdAt"),
+                stopped_reason=message, detail=message)
+
+
+# ------------------------------------------------------------------ collection
+
+def collect(aws: Aws, live: Live, start: datetime, end: datetime) -> list[ServiceStops]:
+    return [_service_stops(aws, s, start, end) for s in live.services]
+
+
+def _essential(live: LiveService) -> frozenset[str] | None:
+    td = live.service.task_definition
+    if td is None or not isinstance(td.containers, list):
+        return None
+    names = [c.name for c in td.containers if is_essential(c) is True]
+    return frozenset(names) if all(isinstance(n, str) for n in names) else None
+
+
+def _within(when: Any, start: datetime, end: datetime) -> bool:
+    # A task without a stop time is still stopping: recent by definition.
+    return not isinstance(when, datetime) or start <= when <= end
+
+
+def _service_stops(aws: Aws, live: LiveService, start: datetime, end: datetime
+                   ) -> ServiceStops:
+    out = ServiceStops(live)
+    svc = live.service
+    what = f"stopped tasks of service {live.label} (ECS901, ECS902, stop causes)"
+    pages = aws.pages("ecs", "list_tasks", what, cluster=svc.cluster.address,
+                      serviceName=svc.name, desiredStatus="STOPPED")
+    arns = sorted(a for page in pages or [] for a in page.get("taskArns", []))
+    out.verified = pages is not None
+    essentials = _essential(live)
+    for chunk in chunks(arns, 100):
+        found = aws.call("ecs", "describe_tasks", what, cluster=svc.cluster.address,
+                         tasks=chunk)
+        if found is None:
+            out.verified = False
+            continue
+        for task in found.get("tasks", []):
+            # Tasks of a service are in group "service:<name>"; anything else is not its own.
+            if task.get("group", f"service:{svc.name}") != f"service:{svc.name}":
+                continue
+            same_revision = task.get("taskDefinitionArn") == live.task_definition_arn
+            stop = classify(task, essentials if same_revision else None)
+            if _within(stop.stopped_at, start, end):
+                out.stops.append(stop)
+    seen = {s.task for s in out.stops}
+    for event in live.events:
+        stop = classify_event(event)
+        if stop is not None and stop.task not in seen and _within(stop.stopped_at, start, end) \
+                and isinstance(stop.stopped_at, datetime):
+            out.stops.append(stop)
+    out.stops.sort(key=Stop.sort_key)
+    return out
+
+
+# ------------------------------------------------------------------ findings
+
+def _latest(stops: list[Stop]) -> str:
+    first = stops[0]  # newest first
+    parts = [f"latest {iso(first.stopped_at)}"] if first.stopped_at else []
+    if first.task:
+        parts.append(f"task {first.task}")
+    return ", ".join(parts) or "time unknown"
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def findings(results: Iterable[ServiceStops], options: Options, window: str) -> list[Finding]:
+    out = []
+    for result in results:
+        svc = result.service.service
+        where = Location(svc.address)
+        by_container: dict[str, list[Stop]] = {}
+        for stop in result.stops:
+            for name in stop.oom_containers():
+                by_container.setdefault(name, []).append(stop)
+        for name, stops in sorted(by_container.items()):
+            out.append(make_finding("ECS901", (
+                f"service '{svc.name}': container '{name}' was OOM-killed (OutOfMemoryError) "
+                f"in {_plural(len(stops), 'stopped task')} in the last {window} "
+                f"({_latest(stops)}): it reached its memory limit{_limits(svc, name)}; raise "
+                "the limit or find what grows"), where, svc.address, name))
+        for cause, kind in (("elb-health-check", "ELB"), ("container-health-check", "container")):
+            stops = [s for s in result.stops if s.cause == cause]
+            if stops:
+                out.append(make_finding("ECS902", _health_message(svc, stops, kind, window,
+                                                                  options),
+                                        where, svc.address))
+    return out
+
+
+def _limits(svc: Service, container_name: str) -> str:
+    td = svc.task_definition
+    container = td.container(container_name) if td is not None else None
+    parts = []
+    if container is not None and is_number(number(container.memory)):
+        parts.append(f"container memory {container.memory} MiB")
+    if td is not None and is_number(number(td.memory)):
+        parts.append(f"task memory {td.memory} MiB")
+    return f" (current revision: {', '.join(parts)})" if parts else ""
+
+
+def _health_message(svc: Service, stops: list[Stop], kind: str, window: str,
+                    options: Options) -> str:
+    tasks = sum(1 for s in stops if s.source == "task")
+    events = len(stops) - tasks
+    parts = []
+    if tasks:
+        parts.append(f"{_plural(tasks, 'task')} stopped after failing {kind} health checks")
+    if events:
+        parts.append(f"{_plural(events, 'service event')} reported failing {kind} health "
+                     "checks")
+    head = f"service '{svc.name}': {' and '.join(parts)} in the last {window} ({_latest(stops)}); "
+    cpu = number(svc.max_cpu_utilization)
+    threshold = float(service_option(options, "cpu_saturation", svc, svc.task_definition))
+    if not is_number(cpu):
+        tail = ("maximum CPUUtilization in the window unknown (no CloudWatch data), so CPU "
+                "starvation cannot be ruled out")
+    elif cpu >= threshold:
+        tail = (f"maximum CPUUtilization in the window {cpu:g}%: at or near 100% this points "
+                "to CPU starvation (health checks time out while the task is pinned at its "
+                "CPU limit), not memory; give the task more cpu or scale out on CPU")
+    else:
+        tail = (f"maximum CPUUtilization in the window {cpu:g}% (below {threshold:g}%): not "
+                "CPU starvation; check the health-check path, its dependencies and the "
+                "start-up time against the grace period")
+    if any(s.sigkilled() for s in stops):
+        tail += "; exit code 137 here is SIGKILL after the stop timeout, not an OOM kill"
+    return head + tail
