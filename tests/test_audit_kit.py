@@ -13,7 +13,7 @@ from typing import Any, Callable
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = ROOT / "docs" / "audit.md"
+DOCS = ROOT / "README.md"
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "audit"
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account

@@ -1,4 +1,5 @@
-"""docs/ci.md: the snippets are copy-pasteable (they parse, validate and name real things)."""
+"""README's CI section: the snippets are copy-pasteable (they parse, validate and name real
+things)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from ecslint.model import Severity
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with pre-commit (a test dependency)")
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = (ROOT / "docs" / "ci.md").read_text(encoding="utf-8")
+_README = (ROOT / "README.md").read_text(encoding="utf-8")
+DOC = _README[_README.index("\n## In pre-commit and CI\n"):_README.index("<!-- end of CI section -->")]
 BLOCKS = re.findall(r"^```(\w+)\n(.*?)^```$", DOC, re.S | re.M)
 
 
