@@ -2,50 +2,15 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any, Iterator
 
 from ecslint.checks.base import Options
 from ecslint.model import UNKNOWN, Container, EcsModel, Service, TaskDefinition, is_unknown
-
-_SIZE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(vcpu|gb)?")
-
-
-def number(value: Any) -> Any:
-    """A numeric model value as int/float; None when unset, UNKNOWN when not a number."""
-    if value is None or is_unknown(value):
-        return value
-    if isinstance(value, bool):
-        return UNKNOWN
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, str):
-        for convert in (int, float):
-            try:
-                return convert(value.strip())
-            except ValueError:
-                pass
-    return UNKNOWN
-
+from ecslint.units import number, task_size  # noqa: F401  (re-exported for the rules)
 
 def is_number(value: Any) -> bool:
     """True for a value `number()` resolved to an actual number."""
     return isinstance(value, (int, float)) and not isinstance(value, bool)
-
-
-def task_size(value: Any, unit: str) -> Any:
-    """Task-level cpu (unit "vcpu") in CPU units or memory (unit "gb") in MiB.
-
-    Sources already convert "1 vCPU" / "2 GB"; this also accepts those forms so a rule never
-    misreads a string that slipped through.
-    """
-    if not isinstance(value, str):
-        return number(value)
-    match = _SIZE.fullmatch(value.strip().lower())
-    if match is None or match[2] not in (None, unit):
-        return UNKNOWN
-    size = float(match[1]) * (1024 if match[2] else 1)
-    return int(size) if size.is_integer() else size
 
 
 def containers(td: TaskDefinition) -> list[Container] | None:

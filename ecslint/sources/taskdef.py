@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 from ecslint.model import (UNKNOWN, Container, ContainerHealthCheck, Location, TaskDefinition,
                            Unknown)
 from ecslint.sources import jsonpos
+from ecslint.units import number, task_size
 from ecslint.sources.values import JsonStr, PartialJson, PartialText, PosDict, SrcStr
 
 _HC_FIELDS = {"command": "command", "interval": "interval", "timeout": "timeout",
@@ -17,33 +17,17 @@ _HC_FIELDS = {"command": "command", "interval": "interval", "timeout": "timeout"
 
 def _int(value: Any) -> Any:
     """Numbers may arrive as strings from templates; anything else non-numeric is unknown."""
-    if value is None or isinstance(value, Unknown):
-        return value
-    if isinstance(value, bool):
-        return UNKNOWN
-    if isinstance(value, (int, float)):
-        return int(value) if float(value).is_integer() else value
-    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
-        return int(value)
-    return UNKNOWN
+    return number(value)
 
 
 def parse_cpu(value: Any) -> Any:
     """Task cpu: units, or "1 vCPU" / "0.5 vcpu" forms."""
-    if isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*vcpu\s*", value, re.I)
-        if m:
-            return int(float(m.group(1)) * 1024)
-    return _int(value)
+    return task_size(value, "vcpu")
 
 
 def parse_memory(value: Any) -> Any:
     """Task memory: MiB, or "2 GB" / "2GB" forms."""
-    if isinstance(value, str):
-        m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*gb\s*", value, re.I)
-        if m:
-            return int(float(m.group(1)) * 1024)
-    return _int(value)
+    return task_size(value, "gb")
 
 
 def _loc(obj: Any, key: Any) -> Location | None:
