@@ -184,3 +184,15 @@ def test_named_json_read_by_a_module_is_checked_through_that_module(tmp_path):
     # Through its module: ECS103 (task memory known); never ECS101 as a bare container list.
     assert [(f["code"], f["file"], f["line"]) for f in doc["findings"]] == [
         ("ECS103", "containers/app.json", 2)]
+
+
+def test_root_calling_only_an_installed_registry_module_is_checked(tmp_path):
+    write(tmp_path, {
+        "main.tf": 'module "ecs" {\n  source = "terraform-aws-modules/ecs/aws"\n}\n',
+        ".terraform/modules/modules.json":
+            '{"Modules": [{"Key": "ecs", "Source": "x", "Dir": ".terraform/modules/ecs"}]}',
+        ".terraform/modules/ecs/main.tf": 'resource "aws_ecs_cluster" "c" {\n  name = "x"\n}\n',
+    })
+    doc = json.loads(cli("check", ".", "--format", "json", "--no-cache", cwd=tmp_path).stdout)
+    assert [(f["code"], f["resource"]) for f in doc["findings"]] == [
+        ("ECS401", "module.ecs.aws_ecs_cluster.c")]

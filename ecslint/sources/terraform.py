@@ -60,7 +60,7 @@ class TerraformReader:
         self.parse = parse
         self.modules: dict[str, ModuleFiles | None] = {}
         self.result = TerraformResult()
-        self.loader = Loader(self.read_module)
+        self.loader = Loader(self.read_module, getattr(parse, "parse_expression", None))
         self._texts: dict[str, str] = {}  # read by the pre-scan, not parsed yet
 
     def read_module(self, directory: str) -> ModuleFiles | None:
@@ -141,8 +141,8 @@ class TerraformReader:
         self._texts = {p: t for d in scan.dirs.values() for p, t in d.texts.items()}
         prefetch = getattr(self.parse, "prefetch", None)
         if prefetch is not None:
-            prefetch([(p, self._texts[p]) for _root, reach, keep in plan if keep
-                      for d in reach for p in scan.dirs[d].texts])
+            dirs = dict.fromkeys(d for _root, reach, keep in plan if keep for d in reach)
+            prefetch([(p, self._texts[p]) for d in dirs for p in scan.dirs[d].texts])
         listed: set[str] = set()
         for root, reach, keep in plan:
             if keep:
@@ -156,11 +156,10 @@ class TerraformReader:
         self._texts = {}
 
 
-# A module block whose source is its first attribute, as `terraform fmt` users write it.
-_MODULE = re.compile(r'^[ \t]*module[ \t]+"[^"\n]*"[ \t]*\{', re.M)
-_MODULE_SOURCE = re.compile(
-    r'^[ \t]*module[ \t]+"[^"\n]*"[ \t]*\{\s*(?:(?:#|//)[^\n]*\s*)*source\s*=\s*"([^"\n]*)"',
-    re.M)
+# A module block, and one whose source is its first attribute (as `terraform fmt` users
+# write it); compiled by the first scan, not at import.
+_MODULE = r'^[ \t]*module[ \t]+"[^"\n]*"[ \t]*\{'
+_MODULE_SOURCE = _MODULE + r'\s*(?:(?:#|//)[^\n]*\s*)*source\s*=\s*"([^"\n]*)"'
 
 
 @dataclass
@@ -174,7 +173,12 @@ class _PreScan:
     """Cheap text scan of module directories: which could hold a resource of `types`."""
 
     def __init__(self, types: frozenset[str]) -> None:
-        self.pattern = re.compile("|".join(re.escape(t) for t in sorted(types)))
+        # A shared literal prefix ("aws_") lets the regex engine skip ahead quickly.
+        prefix = os.path.commonprefix(sorted(types))
+        self.pattern = re.compile(re.escape(prefix) + "(?:" + "|".join(
+            re.escape(t[len(prefix):]) for t in sorted(types)) + ")")
+        self.modules = re.compile(_MODULE, re.M)
+        self.sources = re.compile(_MODULE_SOURCE, re.M)
         self.dirs: dict[str, _DirScan] = {}
 
     def reach(self, root: str) -> list[str]:
@@ -212,12 +216,16 @@ class _PreScan:
             if name.endswith(".json"):
                 out.relevant = out.relevant or '"module"' in text
                 continue
-            sources = _MODULE_SOURCE.findall(text)
-            if len(sources) < len(_MODULE.findall(text)):
+            if "module" not in text:
+                continue
+            sources = self.sources.findall(text)
+            if len(sources) < len(self.modules.findall(text)):
                 out.relevant = True  # a module block we cannot follow by text
             for source in sources:
                 if "${" in source:
                     out.relevant = True
                 elif source.startswith(("./", "../")):
                     out.calls.append(os.path.normpath(os.path.join(directory, source)))
+                else:  # registry / git: followed after `terraform init`, not by text
+                    out.relevant = True
         return out

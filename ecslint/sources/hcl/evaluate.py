@@ -228,7 +228,8 @@ class Evaluator:
 
     def parse_fragment(self, text: str, loc: Location) -> Any:
         try:
-            return parse_expression(text)
+            # The parse cache supplies a parser that needs no lark on warm runs.
+            return getattr(self.scope, "parse_expression", parse_expression)(text)
         except Exception as exc:  # lark's many error kinds
             raise template.TemplateError(f"invalid expression in template: {exc}") from None
 

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 from ecslint.model import Location, Unknown
 from ecslint.sources.hcl import template, types
-from ecslint.sources.hcl.evaluate import Evaluator, settle, unknown
+from ecslint.sources.hcl.evaluate import Evaluator, parse_expression, settle, unknown
 from ecslint.sources.hcl.functions import FunctionError, call_pure
 from ecslint.sources.hcl.syntax import Block, Body
 from ecslint.sources.values import EvalError, PosDict, PosList, SourceMap, SrcStr
@@ -69,8 +69,9 @@ class ResourceRecord:
 class Loader:
     """Shared state of one run: parsed directories and files read by functions."""
 
-    def __init__(self, read_module) -> None:  # read_module(dir) -> ModuleFiles
-        self.read_module = read_module
+    def __init__(self, read_module, parse_expression=None) -> None:
+        self.read_module = read_module  # read_module(dir) -> ModuleFiles
+        self.parse_expression = parse_expression  # for template fragments; None: lark
         self.texts: dict[str, str | None] = {}
         self.templates: dict[str, Any] = {}
         self.manifests: dict[str, dict[str, str]] = {}
@@ -194,6 +195,10 @@ class ModuleInstance:
     # ------------------------------------------------------------------ Scope
     def ev(self, file: str) -> Evaluator:
         return Evaluator(self, file)
+
+    def parse_expression(self, text: str) -> Any:
+        parse = self.loader.parse_expression
+        return parse(text) if parse is not None else parse_expression(text)
 
     def root(self, name: str) -> Any:
         if name == "var":

@@ -1,0 +1,366 @@
+"""The parse cache: same results, edits re-read, corrupt entries rewritten, safe to share."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecslint import cache, check
+from ecslint.report import render
+from ecslint.settings import Settings
+from ecslint.sources.build import RESOURCE_TYPES
+from ecslint.sources.terraform import TerraformReader, parse_file
+from helpers import write
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLE = REPO / "examples" / "terraform"
+
+MODULE = {
+    "main.tf": '''
+        resource "aws_ecs_cluster" "c" {
+          name = "prod"
+        }
+        resource "aws_ecs_task_definition" "app" {
+          family                   = "app"
+          requires_compatibilities = ["FARGATE"]
+          network_mode             = "awsvpc"
+          cpu                      = "256"
+          memory                   = "512"
+          container_definitions = jsonencode([{
+            name = "app", image = "app:1", essential = true, memory = 512
+          }])
+        }
+    ''',
+}
+
+
+def report_text(paths, parse) -> str:
+    report = check.run([str(p) for p in paths], Settings(), parse=parse)
+    return render(report, "json")
+
+
+def entries(root: Path) -> list[Path]:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+@pytest.fixture()
+def store_dir(tmp_path) -> Path:
+    return tmp_path / "cache"
+
+
+def parser(store_dir: Path) -> cache.Parser:
+    return cache.Parser(cache.Store(str(store_dir)))
+
+
+def test_cached_runs_are_byte_identical_to_uncached(store_dir, monkeypatch):
+    monkeypatch.chdir(EXAMPLE)
+    plain = report_text(["."], parse_file)
+    cold, warm = parser(store_dir), parser(store_dir)
+    assert report_text(["."], cold) == plain
+    assert report_text(["."], warm) == plain
+    assert cold.misses > 0 and cold.hits == 0
+    assert warm.misses == 0 and warm.hits == cold.misses
+    assert report_text(["."], cache.Parser(None)) == plain  # --no-cache
+
+
+def dump(value) -> tuple:
+    """A value with every position it carries, comparable with ==."""
+    smap = getattr(value, "smap", None)
+    extra = (repr(getattr(value, "pos", None)), repr(getattr(value, "where", None)),
+             repr(smap.spans) if smap is not None else None)
+    if isinstance(value, dict):
+        return ("dict", [(k, dump(v)) for k, v in value.items()], extra)
+    if isinstance(value, list):
+        return ("list", [dump(v) for v in value], extra)
+    return (type(value).__name__, repr(value), extra)
+
+
+def test_evaluated_records_match_the_lark_trees(store_dir):
+    def records(parse) -> list:
+        reader = TerraformReader(parse)
+        reader.read_root(str(EXAMPLE), RESOURCE_TYPES)
+        return [(r.address, dump(r.values), r.where) for r in reader.result.records]
+
+    expected = records(parse_file)
+    assert records(parser(store_dir)) == expected
+    assert records(parser(store_dir)) == expected  # from the stored entries
+
+
+def test_a_file_edited_between_runs_is_read_again(tmp_path, store_dir):
+    write(tmp_path / "m", MODULE)
+    first = report_text([tmp_path / "m"], parser(store_dir))
+    assert '"ECS401"' in first
+    main = tmp_path / "m" / "main.tf"
+    main.write_text(main.read_text().replace('name = "prod"', '''name = "prod"
+          setting {
+            name  = "containerInsights"
+            value = "enhanced"
+          }'''))
+    again = parser(store_dir)
+    second = report_text([tmp_path / "m"], again)
+    assert '"ECS401"' not in second
+    assert again.misses == 1
+    assert second == report_text([tmp_path / "m"], parse_file)
+
+
+def test_corrupt_entries_are_ignored_and_rewritten(tmp_path, store_dir):
+    write(tmp_path / "m", MODULE)
+    expected = report_text([tmp_path / "m"], parse_file)
+    report_text([tmp_path / "m"], parser(store_dir))
+    files = entries(store_dir)
+    assert files
+    files[0].write_bytes(b"\x80\x05garbage")  # not a pickle
+    for f in files[1:]:
+        f.write_bytes(f.read_bytes()[:20])  # truncated
+    again = parser(store_dir)
+    assert report_text([tmp_path / "m"], again) == expected
+    assert again.misses == len(files)
+    third = parser(store_dir)
+    assert report_text([tmp_path / "m"], third) == expected
+    assert third.misses == 0  # rewritten whole
+
+
+def test_an_entry_for_another_key_is_a_miss(tmp_path, store_dir):
+    write(tmp_path / "m", MODULE)
+    report_text([tmp_path / "m"], parser(store_dir))
+    (only,) = entries(store_dir)
+    store = cache.Store(str(store_dir))
+    other = store.key("file", "/elsewhere.tf", "locals {}\n")
+    Path(store.path(other)).parent.mkdir(parents=True, exist_ok=True)
+    Path(store.path(other)).write_bytes(only.read_bytes())  # a valid entry, wrong key
+    assert store.get(other) is None
+
+
+def test_syntax_errors_are_cached_with_their_position(tmp_path, store_dir):
+    write(tmp_path / "m", {**MODULE, "bad.tf": 'locals {\n  a = = 1\n}\n'})
+    expected = report_text([tmp_path / "m"], parse_file)
+    assert '"ECS001"' in expected
+    assert report_text([tmp_path / "m"], parser(store_dir)) == expected
+    warm = parser(store_dir)
+    assert report_text([tmp_path / "m"], warm) == expected and warm.misses == 0
+
+
+@pytest.mark.parametrize("depth", [900, 1500])
+def test_deeply_nested_expressions_give_the_same_results(tmp_path, store_dir, depth):
+    nested = "(" * depth + '"x"' + ")" * depth
+    write(tmp_path / "m", {"main.tf": f'resource "aws_ecs_cluster" "c" {{\n  name = {nested}\n}}\n'})
+    expected = report_text([tmp_path / "m"], parse_file)
+    assert report_text([tmp_path / "m"], parser(store_dir)) == expected
+    assert report_text([tmp_path / "m"], parser(store_dir)) == expected
+
+
+def test_unwritable_cache_directory_still_checks(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    write(tmp_path / "m", MODULE)
+    p = cache.Parser(cache.Store(str(blocker / "cache")))
+    assert report_text([tmp_path / "m"], p) == report_text([tmp_path / "m"], parse_file)
+
+
+def test_parallel_parse_gives_the_same_results(tmp_path, store_dir, monkeypatch):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import corpus
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    corpus.write(str(tmp_path / "c"), corpus.generate(60, seed=3))
+    expected = report_text([tmp_path / "c"], parse_file)
+    monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 4)
+    monkeypatch.setattr(cache, "_workers", lambda: 2)
+    cold = parser(store_dir)
+    assert report_text([tmp_path / "c"], cold) == expected
+    assert cold.misses > 8
+    warm = parser(store_dir)
+    assert report_text([tmp_path / "c"], warm) == expected and warm.misses == 0
+    nothing_stored = cache.Parser(None)
+    assert report_text([tmp_path / "c"], nothing_stored) == expected
+    assert nothing_stored.misses == cold.misses
+
+
+# ----------------------------------------------------------------------- processes
+
+def cli(*args: str, cwd, env: dict[str, str]) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ECSLINT_")}
+    return subprocess.run([sys.executable, "-m", "ecslint", *args], cwd=cwd,
+                          env={**clean, **env}, capture_output=True, text=True, timeout=300)
+
+
+def test_cache_directory_from_the_environment(tmp_path, monkeypatch):
+    for name in ("ECSLINT_CACHE_DIR", "XDG_CACHE_HOME"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    assert cache.cache_dir() == str(tmp_path / "home" / ".cache" / "ecslint")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
+    assert cache.cache_dir() == str(tmp_path / "xdg" / "ecslint")
+    monkeypatch.setenv("ECSLINT_CACHE_DIR", str(tmp_path / "mine"))
+    assert cache.cache_dir() == str(tmp_path / "mine")
+
+
+def test_key_names_ecslint_and_parser_versions(store_dir):
+    from importlib import metadata
+
+    salt = cache.Store(str(store_dir)).salt
+    assert f"ecslint-{cache.__version__}" in salt
+    assert f"python_hcl2-{metadata.version('python-hcl2')}" in salt
+    assert f"lark-{metadata.version('lark')}" in salt
+
+
+def test_no_cache_flag_and_environment_write_nothing(tmp_path):
+    write(tmp_path / "m", MODULE)
+    store = tmp_path / "cache"
+    off = cli("check", "--no-cache", "m", cwd=tmp_path, env={"ECSLINT_CACHE_DIR": str(store)})
+    assert not store.exists()
+    off_env = cli("check", "m", cwd=tmp_path,
+                  env={"ECSLINT_CACHE_DIR": str(store), "ECSLINT_NO_CACHE": "1"})
+    assert not store.exists()
+    on = cli("check", "m", cwd=tmp_path, env={"ECSLINT_CACHE_DIR": str(store)})
+    assert entries(store)
+    assert off.stdout == off_env.stdout == on.stdout and on.returncode == 1
+
+
+def test_warm_run_does_not_import_the_hcl_parser(tmp_path):
+    write(tmp_path / "m", MODULE)
+    env = {"ECSLINT_CACHE_DIR": str(tmp_path / "cache")}
+    probe = ("import sys; from ecslint.cli import main; sys.argv = ['ecslint', 'check', 'm']\n"
+             "try:\n    main()\nexcept SystemExit:\n    pass\n"
+             "print('PARSER', sorted(m for m in ('lark', 'hcl2') if m in sys.modules))")
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ECSLINT_")}
+
+    def run() -> str:
+        proc = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env={**clean, **env},
+                              capture_output=True, text=True, timeout=120)
+        return proc.stdout.splitlines()[-1]
+
+    assert run() == "PARSER ['hcl2', 'lark']"  # cold: parsed
+    assert run() == "PARSER []"  # warm: loaded
+
+
+def test_concurrent_processes_leave_the_cache_valid(tmp_path):
+    sys.path.insert(0, str(REPO / "benchmarks"))
+    try:
+        import corpus
+    finally:
+        sys.path.remove(str(REPO / "benchmarks"))
+    corpus.write(str(tmp_path / "c"), corpus.generate(40, seed=5))
+    store = tmp_path / "cache"
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("ECSLINT_")}
+    env = {**clean, "ECSLINT_CACHE_DIR": str(store)}
+    procs = [subprocess.Popen([sys.executable, "-m", "ecslint", "check", "--format", "json", "c"],
+                              cwd=tmp_path, env=env, stdout=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    outputs = {p.communicate(timeout=300)[0] for p in procs}
+    assert len(outputs) == 1
+    files = entries(store)
+    assert files and not [f for f in files if f.name.endswith(".tmp")]
+    stores = {f.parent.parent for f in files}
+    assert len(stores) == 1
+    for f in files:
+        key = f.parent.name + f.name
+        assert cache.Store.decode(key, f.read_bytes()) is not None, f
+    warm = cli("check", "--format", "json", "c", cwd=tmp_path, env={"ECSLINT_CACHE_DIR": str(store)})
+    assert warm.stdout == outputs.pop()
+
+
+# ----------------------------------------------------------------------- pre-scan skip
+
+UNRELATED = {"main.tf": '''
+    resource "aws_s3_bucket" "logs" {
+      bucket = "logs"
+    }
+    module "role" {
+      source = "../shared/role"
+    }
+'''}
+SHARED_ROLE = {"main.tf": 'resource "aws_iam_role" "r" {\n  name = "r"\n}\n'}
+
+
+class Counting:
+    """A parse function that records which files it parsed."""
+
+    def __init__(self) -> None:
+        self.parsed: list[str] = []
+
+    def __call__(self, path: str, text: str):
+        self.parsed.append(Path(path).relative_to(self.root).as_posix())
+        return parse_file(path, text)
+
+
+def counting(root: Path) -> Counting:
+    c = Counting()
+    c.root = root
+    return c
+
+
+def test_roots_without_ecs_resources_are_listed_but_not_parsed(tmp_path):
+    write(tmp_path / "infra" / "logs", UNRELATED)
+    write(tmp_path / "infra" / "shared" / "role", SHARED_ROLE)
+    write(tmp_path / "ecs", MODULE)
+    parse = counting(tmp_path)
+    report = check.run([str(tmp_path)], Settings(), parse=parse)
+    assert parse.parsed == ["ecs/main.tf"]
+    assert report.files == 3
+    assert "ECS401" in {f.code for f in report.findings}
+
+
+def test_a_module_with_only_variables_called_by_an_ecs_root_is_read(tmp_path):
+    write(tmp_path / "naming", {"outputs.tf": '''
+        variable "env" {
+          default = "prod"
+        }
+        output "name" {
+          value = "shop-${var.env}"
+        }
+    '''})
+    write(tmp_path / "root", {"main.tf": '''
+        module "naming" {
+          source = "../naming"
+        }
+        resource "aws_ecs_cluster" "c" {
+          name = module.naming.name
+        }
+    '''})
+    parse = counting(tmp_path)
+    report = check.run([str(tmp_path)], Settings(), parse=parse)
+    assert sorted(parse.parsed) == ["naming/outputs.tf", "root/main.tf"]
+    assert any("'shop-prod'" in f.message for f in report.findings)
+
+
+def test_a_root_whose_local_module_holds_ecs_resources_is_kept(tmp_path):
+    write(tmp_path / "modules" / "svc", MODULE)
+    write(tmp_path / "live", {"main.tf": '''
+        # the module is called with a comment before its source
+        module "svc" {
+          # pinned locally
+          source = "../modules/svc"
+        }
+    '''})
+    parse = counting(tmp_path)
+    report = check.run([str(tmp_path / "live")], Settings(), parse=parse)
+    assert sorted(parse.parsed) == ["live/main.tf", "modules/svc/main.tf"]
+    assert "ECS401" in {f.code for f in report.findings}
+
+
+def test_a_module_block_that_cannot_be_followed_by_text_keeps_its_root(tmp_path):
+    write(tmp_path / "m", MODULE)
+    write(tmp_path / "live", {"main.tf": '''
+        module "svc" {
+          providers = { aws = aws }
+          source    = "../m"
+        }
+    '''})
+    parse = counting(tmp_path)
+    check.run([str(tmp_path / "live")], Settings(), parse=parse)
+    assert "live/main.tf" in parse.parsed
+
+
+def test_syntax_errors_in_skipped_roots_show_only_for_named_files(tmp_path, monkeypatch):
+    write(tmp_path / "infra", {"main.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = = "x"\n}\n'})
+    monkeypatch.chdir(tmp_path)
+    whole = check.run(["."], Settings(), parse=parse_file)
+    assert not whole.findings and whole.files == 1  # not parsed: no ECS resource in it
+    named = check.run(["infra/main.tf"], Settings(), parse=parse_file)
+    assert [f.code for f in named.findings] == ["ECS001"]
