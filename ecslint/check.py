@@ -13,7 +13,7 @@ from ecslint.model import EcsModel, Finding, Location
 from ecslint.settings import Settings
 from ecslint.sources import jsonpos, plan, taskdef
 from ecslint.sources.build import RESOURCE_TYPES, build
-from ecslint.sources.terraform import TerraformReader, read_source
+from ecslint.sources.terraform import PreScan, TerraformReader, read_source
 
 ParseFn = Callable[[str, str], object]
 
@@ -42,7 +42,8 @@ def _run(paths: Iterable[str], settings: Settings, parse: ParseFn | None) -> Rep
     suppressions: list[suppress.Suppression] = []
 
     reader = TerraformReader(parse)
-    reader.read_roots(engine.module_roots(inputs.module_dirs, inputs.targets), RESOURCE_TYPES,
+    scan = PreScan(RESOURCE_TYPES)
+    reader.read_roots(engine.module_roots(inputs.module_dirs, inputs.targets, scan), scan,
                       inputs.targets)
     result = reader.result
     for prob in result.problems:

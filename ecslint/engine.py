@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import os
-import re
 from dataclasses import dataclass, field
 from typing import Iterable
 
@@ -12,7 +11,8 @@ from ecslint.checks import ALL_RULES, RULES_BY_CODE
 from ecslint.checks.base import Problem
 from ecslint.model import EcsModel, Finding, Location
 from ecslint.settings import Settings
-from ecslint.sources.terraform import is_tf_file
+from ecslint.sources.build import RESOURCE_TYPES
+from ecslint.sources.terraform import PreScan, is_tf_file
 
 SKIP_DIRS = {".terraform", ".git"}
 
@@ -95,57 +95,39 @@ def _nearby_modules(directory: str, levels: int = 2) -> set[str]:
     return out
 
 
-_SOURCE = re.compile(r'^\s*source\s*=\s*"(\.{1,2}/[^"]*)"', re.M)
-
-
-def _called_dirs(directory: str) -> set[str]:
-    """Local module directories called from the .tf files of `directory` (cheap text scan)."""
-    out = set()
-    try:
-        names = os.listdir(directory)
-    except OSError:
-        return out
-    for name in names:
-        if name.endswith(".tf"):
-            try:
-                with open(os.path.join(directory, name), encoding="utf-8", errors="replace") as fh:
-                    text = fh.read()
-            except OSError:
-                continue
-            for m in _SOURCE.finditer(text):
-                out.add(os.path.normpath(os.path.join(directory, m.group(1))))
-    return out
-
-
-def module_roots(dirs: set[str], targets: set[str] | None) -> list[str]:
+def module_roots(dirs: set[str], targets: set[str] | None,
+                 scan: PreScan | None = None) -> list[str]:
     """Directories to evaluate as root modules: those not called by another one we read.
 
     For named files (pre-commit) a directory called by a parent directory's module is
-    evaluated through that caller, so its variables get the caller's arguments.
+    evaluated through that caller, so its variables get the caller's arguments. The module
+    calls come from the reader's text pre-scan, so every file is read once.
     """
+    scan = scan or PreScan(RESOURCE_TYPES)
     called: set[str] = set()
     for d in dirs:
-        called |= _called_dirs(d)
+        called.update(scan.scan(d).calls)
     roots = {d for d in dirs if d not in called}
     if targets is not None:
         for d in list(roots):
-            caller = _find_caller(d)
+            caller = _find_caller(d, scan)
             if caller:
                 roots.discard(d)
                 roots.add(caller)
     return sorted(roots)
 
 
-def _find_caller(directory: str, levels: int = 3) -> str | None:
+def _find_caller(directory: str, scan: PreScan, levels: int = 3) -> str | None:
     parent = directory
     for _ in range(levels):
         parent = os.path.dirname(parent)
         if not parent or parent == os.path.dirname(parent):
             return None
+        calls = scan.scan(parent).calls
         if os.path.isdir(os.path.join(parent, ".git")):
-            return parent if directory in _called_dirs(parent) else None
-        if directory in _called_dirs(parent):
-            return _find_caller(parent) or parent
+            return parent if directory in calls else None
+        if directory in calls:
+            return _find_caller(parent, scan) or parent
     return None
 
 

@@ -120,7 +120,7 @@ class TerraformReader:
         root = ModuleInstance(self.loader, files, "", files.dir)
         self.result.records.extend(root.records(types))
 
-    def read_roots(self, roots: list[str], types: frozenset[str],
+    def read_roots(self, roots: list[str], scan: PreScan,
                    named: set[str] | None = None) -> None:
         """Evaluate root modules, skipping those that cannot hold a resource of `types`.
 
@@ -130,7 +130,7 @@ class TerraformReader:
         other roots are handed to the parse function's `prefetch` (the parse cache), which
         parses many misses in parallel.
         """
-        scan = _PreScan(types)
+        types = scan.types
         named_dirs = {os.path.dirname(p) for p in named or ()}
         plan = []
         for root in roots:
@@ -160,6 +160,8 @@ class TerraformReader:
 # write it); compiled by the first scan, not at import.
 _MODULE = r'^[ \t]*module[ \t]+"[^"\n]*"[ \t]*\{'
 _MODULE_SOURCE = _MODULE + r'\s*(?:(?:#|//)[^\n]*\s*)*source\s*=\s*"([^"\n]*)"'
+# Any local source argument, wherever it stands in its block: the call graph.
+_LOCAL_SOURCE = r'^\s*source\s*=\s*"(\.{1,2}/[^"\n]*)"'
 
 
 @dataclass
@@ -169,16 +171,18 @@ class _DirScan:
     calls: list[str] = field(default_factory=list)  # local module directories called
 
 
-class _PreScan:
+class PreScan:
     """Cheap text scan of module directories: which could hold a resource of `types`."""
 
     def __init__(self, types: frozenset[str]) -> None:
+        self.types = types
         # A shared literal prefix ("aws_") lets the regex engine skip ahead quickly.
         prefix = os.path.commonprefix(sorted(types))
         self.pattern = re.compile(re.escape(prefix) + "(?:" + "|".join(
             re.escape(t[len(prefix):]) for t in sorted(types)) + ")")
         self.modules = re.compile(_MODULE, re.M)
         self.sources = re.compile(_MODULE_SOURCE, re.M)
+        self.local_sources = re.compile(_LOCAL_SOURCE, re.M)
         self.dirs: dict[str, _DirScan] = {}
 
     def reach(self, root: str) -> list[str]:
@@ -222,10 +226,9 @@ class _PreScan:
             if len(sources) < len(self.modules.findall(text)):
                 out.relevant = True  # a module block we cannot follow by text
             for source in sources:
-                if "${" in source:
+                if "${" in source or not source.startswith(("./", "../")):
+                    # Interpolated, or registry / git (followed after `terraform init`).
                     out.relevant = True
-                elif source.startswith(("./", "../")):
-                    out.calls.append(os.path.normpath(os.path.join(directory, source)))
-                else:  # registry / git: followed after `terraform init`, not by text
-                    out.relevant = True
+            out.calls += [os.path.normpath(os.path.join(directory, source))
+                          for source in self.local_sources.findall(text)]
         return out
