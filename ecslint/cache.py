@@ -290,9 +290,7 @@ class Parser:
         import functools
         import multiprocessing
 
-        from hcl2.parser import parser
-
-        parser()  # the grammar is loaded once, before the workers fork
+        syntax._parser()  # the grammar is loaded once, before the workers fork
         # Big files first, dealt round-robin into a few batches per worker.
         misses.sort(key=lambda m: -len(m[2]))
         n_batches = workers * 4

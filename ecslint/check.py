@@ -52,7 +52,7 @@ def _run(paths: Iterable[str], settings: Settings, parse: ParseFn | None) -> Rep
     if result.records:
         findings += engine.run_rules(build(result.records), settings)
     for path, text in result.texts.items():
-        ends = _block_ends(reader, path)
+        ends = result.block_ends.get(path, {})
         suppressions += suppress.scan(display_path(path), text, ends)
     files = set(result.files)
 
@@ -76,14 +76,6 @@ def _run(paths: Iterable[str], settings: Settings, parse: ParseFn | None) -> Rep
     report.findings = engine.finalize(findings, settings)
     report.files = len(files)
     return report
-
-
-def _block_ends(reader: TerraformReader, path: str) -> dict[int, int]:
-    files = reader.modules.get(os.path.dirname(os.path.normpath(path)))
-    body = files.bodies.get(path) if files else None
-    if body is None:
-        return {}
-    return {b.where.line: b.end_line for b in body.blocks if b.where.line}
 
 
 def _apply_suppressions(findings: list[Finding], sups: list[suppress.Suppression],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import re
+import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -38,6 +39,9 @@ class TerraformResult:
     problems: list[ParseProblem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every .tf file read (all modules)
     texts: dict[str, str] = field(default_factory=dict)  # path -> text, for suppressions
+    # path -> {first line of a top-level block: its last line}, for suppressions
+    block_ends: dict[str, dict[int, int]] = field(default_factory=dict)
+    read_by_functions: set[str] = field(default_factory=set)  # file() / templatefile()
 
 
 def _problem(path: str, exc: Exception) -> ParseProblem:
@@ -86,7 +90,9 @@ class TerraformReader:
                 if text is None:
                     text = read_source(path)
                 self.result.texts[path] = text
-                files.bodies[path] = self.parse(path, text)
+                body = files.bodies[path] = self.parse(path, text)
+                self.result.block_ends[path] = {b.where.line: b.end_line for b in body.blocks
+                                                if b.where.line}
             except (OSError, UnicodeDecodeError, HclSyntaxError) as exc:
                 files.problems.append(_problem(path, exc))
         files.index()
@@ -119,6 +125,7 @@ class TerraformReader:
         self._tfvars(files)
         root = ModuleInstance(self.loader, files, "", files.dir)
         self.result.records.extend(root.records(types))
+        self.result.read_by_functions.update(self.loader.texts)
 
     def read_roots(self, roots: list[str], scan: PreScan,
                    named: set[str] | None = None) -> None:
@@ -139,21 +146,111 @@ class TerraformReader:
                                                                for d in reach)
             plan.append((root, reach, keep))
         self._texts = {p: t for d in scan.dirs.values() for p, t in d.texts.items()}
-        prefetch = getattr(self.parse, "prefetch", None)
-        if prefetch is not None:
-            dirs = dict.fromkeys(d for _root, reach, keep in plan if keep for d in reach)
-            prefetch([(p, self._texts[p]) for d in dirs for p in scan.dirs[d].texts])
+        kept = [root for root, _reach, keep in plan if keep]
+        if not self._read_parallel(kept, types):
+            prefetch = getattr(self.parse, "prefetch", None)
+            if prefetch is not None:
+                dirs = dict.fromkeys(d for _root, reach, keep in plan if keep for d in reach)
+                prefetch([(p, self._texts[p]) for d in dirs for p in scan.dirs[d].texts])
+            for root in kept:
+                self.read_root(root, types)
         listed: set[str] = set()
         for root, reach, keep in plan:
             if keep:
-                self.read_root(root, types)
                 continue
             for d in reach:
-                if d not in self.modules and d not in listed:
+                if d not in self.modules and d not in listed and d not in self._parallel_dirs:
                     listed.add(d)
                     self.result.files.extend(scan.dirs[d].texts)
                     self.result.texts.update(scan.dirs[d].texts)
         self._texts = {}
+
+    _parallel_dirs: frozenset[str] = frozenset()
+
+    def _read_parallel(self, roots: list[str], types: frozenset[str]) -> bool:
+        """Evaluate roots in worker processes (forked: they inherit the parser, the pre-scan
+        texts and this reader). Each worker parses and evaluates whole roots, so parsing and
+        evaluation both use every core; results come back in root order, as if read here.
+        False when there are too few roots, one core, or no fork: read them in-process."""
+        workers = min(_cpus(), len(roots) // PARALLEL_MIN_ROOTS)
+        if workers < 2 or sys.platform == "win32":
+            return False
+        import concurrent.futures
+        import multiprocessing
+
+        try:
+            context = multiprocessing.get_context("fork")
+        except ValueError:
+            return False
+        from ecslint.sources.hcl import syntax
+
+        syntax._parser()  # loaded once, before the workers fork
+        # Contiguous chunks keep the records in root order; several per worker balance load.
+        n = min(len(roots), workers * 4)
+        chunks = [roots[len(roots) * i // n:len(roots) * (i + 1) // n] for i in range(n)]
+        global _FORKED
+        _FORKED = (self, types)
+        results = []
+        try:
+            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+                results = list(pool.map(_read_chunk, chunks))
+        except (OSError, concurrent.futures.BrokenExecutor):
+            return False  # no workers (fork failed, one was killed): read in-process
+        finally:
+            _FORKED = None
+        seen_files: set[str] = set()
+        seen_problems: set[tuple] = set()
+        dirs = set()
+        for res, texts in results:
+            self.result.records.extend(res.records)
+            for prob in res.problems:
+                k = (prob.file, prob.message, prob.line, prob.column)
+                if k not in seen_problems:
+                    seen_problems.add(k)
+                    self.result.problems.append(prob)
+            for path in res.files:
+                if path not in seen_files:
+                    seen_files.add(path)
+                    self.result.files.append(path)
+                    dirs.add(os.path.dirname(path))
+                    self.result.texts[path] = texts.get(path) or self._texts.get(path, "")
+            self.result.block_ends.update(res.block_ends)
+            self.result.read_by_functions.update(res.read_by_functions)
+        self.loader.texts.update(dict.fromkeys(self.result.read_by_functions))
+        self._parallel_dirs = frozenset(dirs)
+        return True
+
+
+# Below this many roots per worker, roots are read in-process: a worker costs ~20 ms.
+PARALLEL_MIN_ROOTS = 8
+_FORKED: tuple | None = None  # (reader, types), inherited by forked workers
+_WORKER_READER: TerraformReader | None = None
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str]]:
+    """Worker: read some roots with a reader kept for the worker's life (module files are
+    parsed once per worker). Returns the chunk's result and the texts the parent lacks."""
+    global _WORKER_READER
+    parent, types = _FORKED
+    if _WORKER_READER is None:
+        _WORKER_READER = TerraformReader(parent.parse)
+        _WORKER_READER._texts = dict(parent._texts)
+    reader = _WORKER_READER
+    reader.result = TerraformResult()
+    known = parent._texts
+    for root in roots:
+        reader.read_root(root, types)
+    res = reader.result
+    # A module directory read by an earlier chunk of this worker is not listed again: that
+    # chunk comes first in root order and already reported its files and problems.
+    return res, {p: t for p, t in res.texts.items() if p not in known}
 
 
 # A module block, and one whose source is its first attribute (as `terraform fmt` users

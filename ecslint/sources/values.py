@@ -92,7 +92,7 @@ class JsonStr(str):
 
     decoded: Any
 
-    def __new__(cls, text: str, decoded: Any) -> JsonStr:
+    def __new__(cls, text: str, decoded: Any = None) -> JsonStr:
         obj = super().__new__(cls, text)
         obj.decoded = decoded
         return obj

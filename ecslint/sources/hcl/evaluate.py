@@ -494,9 +494,9 @@ class Evaluator:
 
 def parse_expression(text: str) -> Any:
     """Parse one expression (inside `${...}` of a heredoc or template file)."""
-    import hcl2
+    from ecslint.sources.hcl.syntax import parse_tree
 
-    tree = hcl2.parses_to_tree(f"x = (\n{text}\n)\n")
+    tree = parse_tree(f"x = (\n{text}\n)\n")
     attr = tree.children[0].children
     attribute = next(c for c in attr if getattr(c, "data", None) == "attribute")
     return attribute.children[2]

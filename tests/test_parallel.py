@@ -1,0 +1,72 @@
+"""Roots evaluated in worker processes give exactly what an in-process run gives."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from ecslint import check
+from ecslint.cache import Parser
+from ecslint.report import render
+from ecslint.settings import Settings
+from ecslint.sources import terraform
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+import corpus  # noqa: E402
+
+pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="workers are forked")
+
+
+_REAL = terraform.TerraformReader._read_parallel
+
+
+def _run(path: Path, monkeypatch, parallel: bool, calls: list[bool]) -> str:
+    real = _REAL
+
+    def spy(self, roots, types):
+        done = real(self, roots, types)
+        calls.append(done)
+        return done
+
+    monkeypatch.setattr(terraform, "PARALLEL_MIN_ROOTS", 2 if parallel else 10**9)
+    monkeypatch.setattr(terraform.TerraformReader, "_read_parallel", spy)
+    report = check.run([str(path)], Settings(), Parser(None))
+    return render(report, "json", color=False)
+
+
+@pytest.fixture(scope="module")
+def tree(tmp_path_factory):
+    root = tmp_path_factory.mktemp("corpus")
+    corpus.write(str(root), corpus.generate(160, seed=7))
+    # A syntax error in a module many roots call: reported once, like an in-process run.
+    shared = next(root.glob("modules/ecs-service-*"))
+    (shared / "broken.tf").write_text('locals {\n  x = [1,\n}\n')
+    return root
+
+
+def test_parallel_run_equals_in_process_run(tree, monkeypatch):
+    calls: list[bool] = []
+    serial = _run(tree, monkeypatch, parallel=False, calls=calls)
+    parallel = _run(tree, monkeypatch, parallel=True, calls=calls)
+    assert calls == [False, True]  # the second run really used workers
+    assert parallel == serial
+    assert serial.count('"code": "ECS001"') == 1
+    codes = {line.split('"')[3] for line in serial.splitlines() if '"code": "' in line}
+    assert len(codes) >= 4, codes  # several rules, so records really came back
+
+
+def test_workers_that_cannot_start_fall_back_to_in_process(tree, monkeypatch):
+    import concurrent.futures
+
+    calls: list[bool] = []
+    serial = _run(tree, monkeypatch, parallel=False, calls=calls)
+
+    class Broken:
+        def __init__(self, *a, **k):
+            raise OSError("no processes")
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Broken)
+    assert _run(tree, monkeypatch, parallel=True, calls=calls) == serial
+    assert calls == [False, False]
