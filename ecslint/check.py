@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import gc
 import json
-import os
 from typing import Callable, Iterable
 
 from ecslint import engine, suppress

@@ -155,7 +155,7 @@ class TerraformReader:
             for root in kept:
                 self.read_root(root, types)
         listed: set[str] = set()
-        for root, reach, keep in plan:
+        for _root, reach, keep in plan:
             if keep:
                 continue
             for d in reach:
