@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ecslint import __version__
+from ecslint import __version__, fsio
 from ecslint.model import Finding
 
 VERSION = 1
@@ -57,8 +57,7 @@ def write(findings: Iterable[Finding], path: str) -> int:
 
 def load(path: str) -> Baseline:
     try:
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
+        text = fsio.read_bytes(path).decode("utf-8")
     except FileNotFoundError:
         raise BaselineError(f"baseline {path}: no such file "
                             "(create it with --write-baseline)") from None

@@ -7,6 +7,7 @@ import os
 import re
 from typing import Any
 
+from ecslint import fsio
 from ecslint.checks.base import DEFAULT_OPTIONS
 from ecslint.model import Severity
 from ecslint.settings import Settings
@@ -40,10 +41,10 @@ def find_config(start: str) -> tuple[str, dict, str] | None:
     directory = os.path.abspath(start)
     while True:
         dotfile = os.path.join(directory, DOTFILE)
-        if os.path.isfile(dotfile):
+        if fsio.isfile(dotfile):
             return dotfile, _read(dotfile), ""
         pyproject = os.path.join(directory, PYPROJECT)
-        if os.path.isfile(pyproject) and _mentions_ecslint(pyproject):
+        if fsio.isfile(pyproject) and _mentions_ecslint(pyproject):
             tool = _read(pyproject).get("tool")
             if isinstance(tool, dict) and "ecslint" in tool:
                 return pyproject, tool["ecslint"], "tool.ecslint"
@@ -55,9 +56,9 @@ def find_config(start: str) -> tuple[str, dict, str] | None:
 
 def _explicit(path: str) -> tuple[str, dict, str]:
     file = os.path.abspath(path)
-    if os.path.isdir(file):
+    if fsio.isdir(file):
         raise ConfigError(f"{path}: is a directory, not a configuration file")
-    if not os.path.exists(file):
+    if not fsio.exists(file):
         raise ConfigError(f"{path}: no such configuration file")
     doc = _read(file)
     if os.path.basename(file) != PYPROJECT:
@@ -71,8 +72,7 @@ def _explicit(path: str) -> tuple[str, dict, str]:
 def _mentions_ecslint(path: str) -> bool:
     """Cheap test so that an unrelated (even broken) pyproject.toml is never parsed."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return "ecslint" in fh.read()
+        return b"ecslint" in fsio.read_bytes(path)
     except OSError:
         return False
 
@@ -82,8 +82,7 @@ def _read(path: str) -> dict:
     import tomllib
 
     try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
+        return tomllib.loads(fsio.read_bytes(path).decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{shown}: invalid TOML: {exc}") from None
     except UnicodeDecodeError:

@@ -7,6 +7,7 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterable
 
+from ecslint import fsio
 from ecslint.checks import ALL_RULES, RULES_BY_CODE
 from ecslint.checks.base import Problem
 from ecslint.model import EcsModel, Finding, Location
@@ -58,15 +59,15 @@ def collect(paths: Iterable[str]) -> Inputs:
     whole = False
     for raw in paths:
         path = os.path.abspath(raw)
-        if os.path.isdir(path):
+        if fsio.isdir(path):
             whole = True
-            for root, dirs, files in os.walk(path):
+            for root, dirs, files in fsio.walk(path):
                 dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
                 if any(is_tf_file(f) for f in files):
                     inputs.module_dirs.add(root)
                 inputs.json_files += [os.path.join(root, f) for f in sorted(files)
                                       if f.endswith(".json") and not f.endswith(".tf.json")]
-        elif os.path.isfile(path) or os.path.islink(path):
+        elif fsio.isfile(path) or fsio.islink(path):
             named.add(path)
             if is_tf_file(path):
                 inputs.module_dirs.add(os.path.dirname(path))
@@ -85,11 +86,11 @@ def _nearby_modules(directory: str, levels: int = 2) -> set[str]:
     out = set()
     for _ in range(levels + 1):
         try:
-            if any(is_tf_file(n) for n in os.listdir(directory)):
+            if any(is_tf_file(n) for n in fsio.listdir(directory)):
                 out.add(directory)
         except OSError:
             pass
-        if os.path.isdir(os.path.join(directory, ".git")):
+        if fsio.isdir(os.path.join(directory, ".git")):
             break
         directory = os.path.dirname(directory)
     return out
@@ -124,7 +125,7 @@ def _find_caller(directory: str, scan: PreScan, levels: int = 3) -> str | None:
         if not parent or parent == os.path.dirname(parent):
             return None
         calls = scan.scan(parent).calls
-        if os.path.isdir(os.path.join(parent, ".git")):
+        if fsio.isdir(os.path.join(parent, ".git")):
             return parent if directory in calls else None
         if directory in calls:
             return _find_caller(parent, scan) or parent

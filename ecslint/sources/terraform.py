@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-import glob
+import fnmatch
 import os
 import re
 import sys
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ecslint import fsio
 from ecslint.sources.hcl.module import (Loader, ModuleFiles, ModuleInstance, ParseProblem,
                                         ResourceRecord)
 from ecslint.sources.hcl.syntax import Body, HclSyntaxError, parse_hcl, parse_tf_json
@@ -20,9 +21,7 @@ def is_tf_file(name: str) -> bool:
 
 def read_source(path: str) -> str:
     """Read a file as UTF-8 (BOM allowed). Raises OSError / UnicodeDecodeError."""
-    with open(path, "rb") as fh:
-        data = fh.read()
-    return data.decode("utf-8-sig")
+    return fsio.read_bytes(path).decode("utf-8-sig")
 
 
 def parse_file(path: str, text: str) -> Body:
@@ -71,16 +70,16 @@ class TerraformReader:
         directory = os.path.normpath(directory)
         if directory in self.modules:
             return self.modules[directory]
-        if not os.path.isdir(directory):
+        if not fsio.isdir(directory):
             self.modules[directory] = None
             return None
         files = ModuleFiles(directory)
-        names = sorted(n for n in os.listdir(directory) if is_tf_file(n))
+        names = sorted(n for n in fsio.listdir(directory) if is_tf_file(n))
         for name in names:
             path = os.path.join(directory, name)
-            if os.path.isdir(path):
+            if fsio.isdir(path):
                 continue
-            if not os.path.exists(path):  # a dangling symbolic link
+            if not fsio.exists(path):  # a dangling symbolic link
                 files.problems.append(ParseProblem(path, "cannot read file: broken symbolic "
                                                          "link"))
                 continue
@@ -102,12 +101,17 @@ class TerraformReader:
 
     def _tfvars(self, files: ModuleFiles) -> None:
         names = ["terraform.tfvars", "terraform.tfvars.json"]
-        names += sorted(os.path.basename(p) for p in
-                        glob.glob(os.path.join(glob.escape(files.dir), "*.auto.tfvars"))
-                        + glob.glob(os.path.join(glob.escape(files.dir), "*.auto.tfvars.json")))
+        try:
+            listed = fsio.listdir(files.dir)
+        except OSError:
+            listed = []
+        # As glob would: "*" matches no leading dot.
+        names += sorted(n for n in listed if not n.startswith(".") and (
+            fnmatch.fnmatchcase(n, "*.auto.tfvars") or
+            fnmatch.fnmatchcase(n, "*.auto.tfvars.json")))
         for name in names:
             path = os.path.join(files.dir, name)
-            if not os.path.isfile(path):
+            if not fsio.isfile(path):
                 continue
             try:
                 text = read_source(path)
@@ -189,7 +193,7 @@ class TerraformReader:
         n = min(len(roots), workers * 4)
         chunks = [roots[len(roots) * i // n:len(roots) * (i + 1) // n] for i in range(n)]
         global _FORKED
-        _FORKED = (self, types)
+        _FORKED = (self, types, fsio.recording())
         results = []
         try:
             with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
@@ -201,7 +205,8 @@ class TerraformReader:
         seen_files: set[str] = set()
         seen_problems: set[tuple] = set()
         dirs = set()
-        for res, texts in results:
+        for res, texts, ops in results:
+            fsio.merge(ops)
             self.result.records.extend(res.records)
             for prob in res.problems:
                 k = (prob.file, prob.message, prob.line, prob.column)
@@ -223,7 +228,7 @@ class TerraformReader:
 
 # Below this many roots per worker, roots are read in-process: a worker costs ~20 ms.
 PARALLEL_MIN_ROOTS = 8
-_FORKED: tuple | None = None  # (reader, types), inherited by forked workers
+_FORKED: tuple | None = None  # (reader, types, recording), inherited by forked workers
 _WORKER_READER: TerraformReader | None = None
 
 
@@ -234,11 +239,14 @@ def _cpus() -> int:
         return os.cpu_count() or 1
 
 
-def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str]]:
+def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], dict]:
     """Worker: read some roots with a reader kept for the worker's life (module files are
-    parsed once per worker). Returns the chunk's result and the texts the parent lacks."""
+    parsed once per worker). Returns the chunk's result, the texts the parent lacks and
+    the file-system observations (see ecslint.fsio) made for it."""
     global _WORKER_READER
-    parent, types = _FORKED
+    parent, types, recording = _FORKED
+    if recording:
+        fsio.start()
     if _WORKER_READER is None:
         _WORKER_READER = TerraformReader(parent.parse)
         _WORKER_READER._texts = dict(parent._texts)
@@ -250,7 +258,8 @@ def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str]]:
     res = reader.result
     # A module directory read by an earlier chunk of this worker is not listed again: that
     # chunk comes first in root order and already reported its files and problems.
-    return res, {p: t for p, t in res.texts.items() if p not in known}
+    return (res, {p: t for p, t in res.texts.items() if p not in known},
+            fsio.stop() if recording else {})
 
 
 # A module block, and one whose source is its first attribute (as `terraform fmt` users
@@ -298,13 +307,13 @@ class PreScan:
             return self.dirs[directory]
         out = self.dirs[directory] = _DirScan()
         try:
-            names = sorted(n for n in os.listdir(directory) if is_tf_file(n))
+            names = sorted(n for n in fsio.listdir(directory) if is_tf_file(n))
         except OSError:
             out.relevant = True  # the reader reports what is wrong
             return out
         for name in names:
             path = os.path.join(directory, name)
-            if not os.path.isfile(path):
+            if not fsio.isfile(path):
                 continue
             try:
                 text = read_source(path)

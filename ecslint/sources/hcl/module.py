@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Iterator
 
+from ecslint import fsio
 from ecslint.model import Location, Unknown
 from ecslint.sources.hcl import template, types
 from ecslint.sources.hcl.evaluate import Evaluator, parse_expression, settle, unknown
@@ -81,8 +82,7 @@ class Loader:
         if root_dir not in self.manifests:
             path = os.path.join(root_dir, ".terraform", "modules", "modules.json")
             try:
-                with open(path, encoding="utf-8") as fh:
-                    entries = json.load(fh).get("Modules") or []
+                entries = json.loads(fsio.read_bytes(path)).get("Modules") or []
                 self.manifests[root_dir] = {e["Key"]: e["Dir"] for e in entries
                                             if isinstance(e, dict) and "Key" in e and "Dir" in e}
             except (OSError, ValueError, AttributeError, TypeError):
@@ -93,8 +93,9 @@ class Loader:
     def read_text(self, path: str) -> str:
         if path not in self.texts:
             try:
-                with open(path, encoding="utf-8") as fh:
-                    self.texts[path] = fh.read()
+                text = fsio.read_bytes(path).decode("utf-8")
+                # As open() in text mode: universal newlines.
+                self.texts[path] = text.replace("\r\n", "\n").replace("\r", "\n")
             except (OSError, UnicodeDecodeError):
                 self.texts[path] = None
         text = self.texts[path]
@@ -226,7 +227,7 @@ class ModuleInstance:
             path = str(args[0])
             path = path if os.path.isabs(path) else os.path.join(self.root_dir, path)
             if name == "fileexists":
-                return os.path.isfile(path)
+                return fsio.isfile(path)
             text = self.loader.read_text(path)
             if name == "file":
                 return SrcStr(text, SourceMap.whole_file(path, text))
