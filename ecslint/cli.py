@@ -1,81 +1,121 @@
-"""Command line: commands, options and exit codes. No linting logic lives here."""
+"""Command line: commands, options and exit codes. No linting logic lives here.
+
+Start-up time matters (ecslint runs as a pre-commit hook), so this module imports only click
+and ecslint's version at import time; everything else is imported by the command that uses it.
+"""
 
 from __future__ import annotations
 
-import enum
 import os
 import sys
-from collections import Counter
-from typing import List, Optional
 
-import typer
+import click
 
 from ecslint import __version__
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="ecslint: lint ECS task definitions and Terraform before they cause "
-                       "outages; audit a live account read-only.",
-                  context_settings={"help_option_names": ["-h", "--help"]})
-
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
-
-class Format(str, enum.Enum):
-    concise = "concise"
-    full = "full"
-    json = "json"
-    sarif = "sarif"
-    junit = "junit"
-    github = "github"
+FORMATS = ("concise", "full", "json", "sarif", "junit", "github")
+FAIL_ON = ("error", "warning", "info")
 
 
-class FailOn(str, enum.Enum):
-    error = "error"
-    warning = "warning"
-    info = "info"
+class _Argument(click.Argument):
+    """A positional argument with a help text (plain click arguments have none)."""
+
+    def __init__(self, *args, help: str | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.help = help
 
 
-def _version(value: bool) -> None:
-    if value:
-        typer.echo(f"ecslint {__version__}")
-        raise typer.Exit(EXIT_OK)
+class _Command(click.Command):
+    """Lists the arguments and their help texts in an "Arguments" section before the options."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(param.get_usage_pieces(ctx)[0],
+                 (param.help or "") + (" [required]" if param.required else ""))
+                for param in self.get_params(ctx) if isinstance(param, _Argument)]
+        if rows:
+            with formatter.section("Arguments"):
+                formatter.write_dl(rows)
+        super().format_options(ctx, formatter)
 
 
-@app.callback()
-def _main(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                       help="Show the version and exit.")) -> None:
+class _Group(click.Group):
+    command_class = _Command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in definition order, not sorted
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # No arguments: the help on stdout and exit 2, whatever click's version does.
+        if not args and not ctx.resilient_parsing:
+            click.echo(ctx.get_help(), color=ctx.color)
+            ctx.exit(EXIT_USAGE)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            # click would print "Aborted!" and exit 1.
+            raise click.exceptions.Exit(130) from None
+
+
+def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if value and not ctx.resilient_parsing:
+        click.echo(f"ecslint {__version__}")
+        ctx.exit(EXIT_OK)
+
+
+@click.group(cls=_Group,
+             help="ecslint: lint ECS task definitions and Terraform before they cause "
+                  "outages; audit a live account read-only.",
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True, callback=_version,
+              help="Show the version and exit.")
+def app() -> None:
     """Stop ECS outages before they ship."""
 
 
 def fail(message: str) -> None:
-    typer.echo(f"ecslint: error: {message}", err=True)
-    raise typer.Exit(EXIT_USAGE)
+    click.echo(f"ecslint: error: {message}", err=True)
+    raise click.exceptions.Exit(EXIT_USAGE)
 
 
-# Options shared by `check` and `audit`.
-FormatOpt = typer.Option(None, "--format", help="Output format (default: concise).")
-OutputOpt = typer.Option(None, "--output", "-o", help="Write the report to FILE.")
-SelectOpt = typer.Option(None, "--select", help="Only these code prefixes (repeatable).")
-IgnoreOpt = typer.Option(None, "--ignore", help="Skip these code prefixes (repeatable).")
-FailOnOpt = typer.Option(None, "--fail-on", help="Lowest severity that fails (default: warning).")
-ConfigOpt = typer.Option(None, "--config", help="Configuration file (pyproject.toml or "
-                                                ".ecslint.toml).")
-StatsOpt = typer.Option(False, "--statistics", help="Print counts per rule after the report.")
-NoColorOpt = typer.Option(False, "--no-color", help="Disable colored output.")
+def _report_options(command):
+    """Options shared by `check` and `audit`, listed in this order."""
+    for decorator in reversed((
+        click.option("--format", type=click.Choice(FORMATS, case_sensitive=True), default=None,
+                     help="Output format (default: concise)."),
+        click.option("--output", "-o", default=None, help="Write the report to FILE."),
+        click.option("--select", multiple=True, help="Only these code prefixes (repeatable)."),
+        click.option("--ignore", multiple=True, help="Skip these code prefixes (repeatable)."),
+        click.option("--fail-on", type=click.Choice(FAIL_ON, case_sensitive=True), default=None,
+                     help="Lowest severity that fails (default: warning)."),
+        click.option("--config", default=None, help="Configuration file (pyproject.toml or "
+                                                     ".ecslint.toml)."),
+        click.option("--statistics", is_flag=True, default=False,
+                     help="Print counts per rule after the report."),
+        click.option("--no-color", is_flag=True, default=False, help="Disable colored output."),
+    )):
+        command = decorator(command)
+    return command
 
 
-def settings_for(config: Optional[str], select: Optional[List[str]],
-                 ignore: Optional[List[str]], fail_on: Optional[FailOn]):
+def settings_for(config: str | None, select, ignore, fail_on: str | None):
+    """Load the configuration and apply the command line to it. `select` and `ignore` are
+    sequences of code prefixes (or None); `fail_on` is a severity name (or None)."""
     from ecslint.config import ConfigError, load_settings
     from ecslint.model import Severity
 
+    select, ignore = list(select or []), list(ignore or [])
     try:
         settings = load_settings(config)
     except ConfigError as exc:
         fail(str(exc))
     from ecslint.checks import RULES_BY_CODE
 
-    for prefix in (select or []) + (ignore or []):
+    for prefix in select + ignore:
         if not any(code.startswith(prefix.upper()) for code in RULES_BY_CODE):
             fail(f"unknown rule code or prefix: {prefix}")
     if select:
@@ -83,27 +123,30 @@ def settings_for(config: Optional[str], select: Optional[List[str]],
     if ignore:
         settings.ignore = settings.ignore + [s.upper() for s in ignore]
     if fail_on is not None:
-        settings.fail_on = Severity(fail_on.value)
+        settings.fail_on = Severity(fail_on)
     return settings
 
 
-def emit(report, settings, fmt: Optional[Format], output: Optional[str], statistics: bool,
+def emit(report, settings, fmt: str | None, output: str | None, statistics: bool,
          no_color: bool) -> None:
+    from collections import Counter
+
     from ecslint.report import render
 
-    fmt_name = (fmt or Format.concise).value
+    fmt_name = fmt or "concise"
     to_tty = output is None and sys.stdout.isatty()
     color = to_tty and not no_color and not os.environ.get("NO_COLOR") and \
         fmt_name in ("concise", "full")
     text = render(report, fmt_name, color=color)
     for message in report.usage_errors:
-        typer.echo(f"ecslint: error: {message}", err=True)
+        click.echo(f"ecslint: error: {message}", err=True)
     if output:
         try:
             with open(output, "w", encoding="utf-8") as fh:
                 fh.write(text)
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror or exc}")
+        _written[output] = text
     else:
         sys.stdout.write(text)
     if statistics:
@@ -112,7 +155,7 @@ def emit(report, settings, fmt: Optional[Format], output: Optional[str], statist
             else sys.stdout
         for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             stream.write(f"{n:5d}\t{code}\t{name}\n")
-    raise typer.Exit(exit_code(report, settings))
+    raise click.exceptions.Exit(exit_code(report, settings))
 
 
 def exit_code(report, settings) -> int:
@@ -125,42 +168,109 @@ def exit_code(report, settings) -> int:
 
 
 @app.command()
-def check(
-    paths: List[str] = typer.Argument(None, help="Files or directories (default: .)."),
-    format: Optional[Format] = FormatOpt,
-    output: Optional[str] = OutputOpt,
-    select: Optional[List[str]] = SelectOpt,
-    ignore: Optional[List[str]] = IgnoreOpt,
-    fail_on: Optional[FailOn] = FailOnOpt,
-    config: Optional[str] = ConfigOpt,
-    statistics: bool = StatsOpt,
-    no_color: bool = NoColorOpt,
-    no_cache: bool = typer.Option(False, "--no-cache", help="Do not read or write the parse "
-                                  "cache (also ECSLINT_NO_CACHE=1)."),
-    baseline: Optional[str] = typer.Option(None, "--baseline", help="Report only findings "
-                                           "not recorded in this baseline file."),
-    write_baseline: Optional[str] = typer.Option(None, "--write-baseline", help="Record "
-                                                 "today's findings in FILE and exit 0."),
-) -> None:
+@click.argument("paths", nargs=-1, cls=_Argument, help="Files or directories (default: .).")
+@_report_options
+@click.option("--no-cache", is_flag=True, default=False,
+              help="Do not read or write the parse and result caches (also "
+                   "ECSLINT_NO_CACHE=1).")
+@click.option("--baseline", default=None,
+              help="Report only findings not recorded in this baseline file.")
+@click.option("--write-baseline", default=None,
+              help="Record today's findings in FILE and exit 0.")
+def check(paths, format, output, select, ignore, fail_on, config, statistics, no_color,
+          no_cache, baseline, write_baseline) -> None:
     """Check Terraform (HCL, plan JSON) and task-definition JSON files."""
+    from ecslint.store import disabled_by_env
+
+    if no_cache or write_baseline or disabled_by_env():
+        _check(paths, format, output, select, ignore, fail_on, config, statistics, no_color,
+               no_cache, baseline, write_baseline)
+        return
+    # The result cache (ecslint.memo): an unchanged run replays its output.
+    from ecslint import fsio
+    from ecslint.memo import Memo, Outputs
+
+    memo = Memo(["check", paths, format, output, select, ignore, fail_on, config, statistics,
+                 no_color, baseline])
+    outputs = memo.replay()
+    if outputs is None:
+        out, err = _Capture(sys.stdout), _Capture(sys.stderr)
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        _written.clear()
+        fsio.start()
+        try:
+            _check(paths, format, output, select, ignore, fail_on, config, statistics,
+                   no_color, no_cache, baseline, write_baseline)
+            code = EXIT_OK
+        except click.exceptions.Exit as exc:
+            code = exc.exit_code
+        except BaseException:  # a crash: show what was printed, keep nothing
+            fsio.stop()
+            sys.stdout, sys.stderr = saved
+            sys.stdout.write(out.getvalue())
+            sys.stderr.write(err.getvalue())
+            raise
+        ops = fsio.stop()
+        sys.stdout, sys.stderr = saved
+        outputs = Outputs(out.getvalue(), err.getvalue(), dict(_written), code)
+        memo.save(ops, outputs)
+    else:
+        for path, text in outputs.files.items():
+            try:
+                with open(path, "w", encoding="utf-8") as fh:
+                    fh.write(text)
+            except OSError as exc:
+                fail(f"cannot write {path}: {exc.strerror or exc}")
+    sys.stdout.write(outputs.stdout)
+    sys.stderr.write(outputs.stderr)
+    raise click.exceptions.Exit(outputs.code)
+
+
+_written: dict[str, str] = {}  # --output files written by this run
+
+
+def _Capture(stream):  # noqa: N802 - a class made on first use (io stays unimported)
+    import io
+
+    class Capture(io.StringIO):
+        """Collects a run's output; a terminal stays a terminal for colour decisions."""
+
+        def __init__(self, tty: bool) -> None:
+            super().__init__()
+            self.tty = tty
+
+        def isatty(self) -> bool:
+            return self.tty
+
+    try:
+        tty = bool(stream.isatty())
+    except (AttributeError, ValueError):
+        tty = False
+    return Capture(tty)
+
+
+def _check(paths, format, output, select, ignore, fail_on, config, statistics, no_color,
+           no_cache, baseline, write_baseline) -> None:
     from ecslint import check as check_mod
     from ecslint.cache import parse_function
 
+    paths = list(paths) or ["."]
     settings = settings_for(config, select, ignore, fail_on)
-    report = check_mod.run(paths or ["."], settings, parse=parse_function(no_cache))
+    report = check_mod.run(paths, settings, parse=parse_function(no_cache))
     if not report.files and not report.usage_errors:
         report.usage_errors.append("no Terraform or task-definition files found in "
-                                   + ", ".join(paths or ["."]))
+                                   + ", ".join(paths))
     if write_baseline or baseline:
         from ecslint import baseline as baseline_mod
 
         try:
             if write_baseline:
                 n = baseline_mod.write(report.findings, write_baseline)
-                typer.echo(f"ecslint: wrote {n} findings to {write_baseline}", err=True)
+                click.echo(f"ecslint: wrote {n} findings to {write_baseline}", err=True)
                 # Parse errors are never baselined: they must fail until fixed.
                 failed = report.usage_errors or report.parse_errors
-                raise typer.Exit(EXIT_USAGE if failed else EXIT_OK)
+                raise click.exceptions.Exit(EXIT_USAGE if failed else EXIT_OK)
             report.findings = baseline_mod.filter_new(report.findings, baseline_mod.load(baseline))
         except baseline_mod.BaselineError as exc:
             fail(str(exc))
@@ -168,32 +278,25 @@ def check(
 
 
 @app.command()
-def audit(
-    region: Optional[str] = typer.Option(None, "--region", help="AWS region (default: the "
-                                         "credential chain's)."),
-    profile: Optional[str] = typer.Option(None, "--profile", help="AWS named profile."),
-    cluster: Optional[List[str]] = typer.Option(None, "--cluster", help="Cluster name or ARN "
-                                                "(repeatable; default: all)."),
-    service: Optional[List[str]] = typer.Option(None, "--service", help="Only this service "
-                                                "(repeatable)."),
-    since: str = typer.Option("24h", "--since", help="Look-back window, e.g. 90m, 24h, 7d."),
-    terraform: Optional[str] = typer.Option(None, "--terraform", help="Terraform directory to "
-                                            "compare with the live configuration (ECS905)."),
-    format: Optional[Format] = FormatOpt,
-    output: Optional[str] = OutputOpt,
-    select: Optional[List[str]] = SelectOpt,
-    ignore: Optional[List[str]] = IgnoreOpt,
-    fail_on: Optional[FailOn] = FailOnOpt,
-    config: Optional[str] = ConfigOpt,
-    statistics: bool = StatsOpt,
-    no_color: bool = NoColorOpt,
-) -> None:
+@click.option("--region", default=None,
+              help="AWS region (default: the credential chain's).")
+@click.option("--profile", default=None, help="AWS named profile.")
+@click.option("--cluster", multiple=True,
+              help="Cluster name or ARN (repeatable; default: all).")
+@click.option("--service", multiple=True, help="Only this service (repeatable).")
+@click.option("--since", default="24h", show_default=True,
+              help="Look-back window, e.g. 90m, 24h, 7d.")
+@click.option("--terraform", default=None,
+              help="Terraform directory to compare with the live configuration (ECS905).")
+@_report_options
+def audit(region, profile, cluster, service, since, terraform, format, output, select, ignore,
+          fail_on, config, statistics, no_color) -> None:
     """Audit a live AWS account, read-only, and explain why tasks stopped."""
     from ecslint.audit.command import AuditError, AuditRequest, run_audit
 
     settings = settings_for(config, select, ignore, fail_on)
-    request = AuditRequest(region=region, profile=profile, clusters=cluster or [],
-                           services=service or [], since=since, terraform=terraform)
+    request = AuditRequest(region=region, profile=profile, clusters=list(cluster),
+                           services=list(service), since=since, terraform=terraform)
     try:
         report = run_audit(request, settings)
     except AuditError as exc:
@@ -202,26 +305,28 @@ def audit(
 
 
 @app.command("rules")
-def rules_cmd(format: Optional[Format] = typer.Option(None, "--format",
-                                                      help="concise (table) or json.")) -> None:
+@click.option("--format", type=click.Choice(FORMATS, case_sensitive=True), default=None,
+              help="concise (table) or json.")
+def rules_cmd(format: str | None) -> None:
     """List the rules: code, name, default severity, summary."""
     import json
 
     from ecslint.checks import ALL_RULES
 
-    if format is not None and format not in (Format.concise, Format.json):
+    if format is not None and format not in ("concise", "json"):
         fail("ecslint rules supports --format concise or json")
-    if format == Format.json:
-        typer.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value,
+    if format == "json":
+        click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value,
                                 "summary": r.summary, "live_only": r.live_only, "url": r.url}
                                for r in ALL_RULES], indent=2))
         return
     for r in ALL_RULES:
-        typer.echo(f"{r.code}  {r.name:<36} {r.severity.value:<8} {r.summary}")
+        click.echo(f"{r.code}  {r.name:<36} {r.severity.value:<8} {r.summary}")
 
 
 @app.command("rule")
-def rule_cmd(code: str = typer.Argument(..., help="A rule code, e.g. ECS201.")) -> None:
+@click.argument("code", cls=_Argument, help="A rule code, e.g. ECS201.")
+def rule_cmd(code: str) -> None:
     """Print a rule's documentation."""
     from ecslint import resources
     from ecslint.checks import RULES_BY_CODE
@@ -229,7 +334,7 @@ def rule_cmd(code: str = typer.Argument(..., help="A rule code, e.g. ECS201.")) 
     code = code.upper()
     if code not in RULES_BY_CODE:
         fail(f"unknown rule {code}; `ecslint rules` lists them")
-    typer.echo(resources.read_text(f"{code}.md"), nl=False)
+    click.echo(resources.read_text(f"{code}.md"), nl=False)
 
 
 def main() -> None:

@@ -14,9 +14,9 @@ import sys
 
 import boto3
 import pytest
+from click.testing import CliRunner
 from moto import mock_aws
 from moto.core.authorization import enable_iam_authentication
-from typer.testing import CliRunner
 
 from ecslint.audit import AuditError
 from ecslint.audit.command import AuditRequest, run_audit

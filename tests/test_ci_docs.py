@@ -7,9 +7,9 @@ import re
 import shlex
 from pathlib import Path
 
+import click
 import pytest
 import tomllib
-import typer
 
 from ecslint import resources
 from ecslint.checks.base import DEFAULT_OPTIONS
@@ -82,11 +82,10 @@ def test_hook_manifest():
     assert [f for f in taken + skipped if hook_takes(hook, f)] == taken
 
 
-def parse_command(argv: list[str]) -> typer.Context:
+def parse_command(argv: list[str]) -> click.Context:
     """Parse an `ecslint ...` command line as the CLI would, without running it."""
     assert argv[0] == "ecslint", argv
-    group = typer.main.get_command(app)
-    command = group.get_command(typer.Context(group), argv[1])
+    command = app.get_command(click.Context(app), argv[1])
     assert command is not None, argv
     return command.make_context(argv[1], argv[2:])
 
@@ -116,10 +115,8 @@ def test_every_command_line_parses():
 @pytest.mark.parametrize("argv", [["ecslint", "check", "--format", "xml"],
                                   ["ecslint", "check", "--formt", "json"]])
 def test_command_parser_rejects_what_the_cli_rejects(argv):
-    # click's UsageError, or the same class in the click that typer vendors.
-    with pytest.raises(Exception) as info:
+    with pytest.raises(click.UsageError):
         parse_command(argv)
-    assert "UsageError" in [cls.__name__ for cls in type(info.value).__mro__]
 
 
 def test_github_actions_workflow():
@@ -129,7 +126,7 @@ def test_github_actions_workflow():
     steps = workflow["jobs"]["ecslint"]["steps"]
     (lint,) = [s for s in steps if s.get("run", "").startswith("ecslint ")]
     ctx = parse_command(shlex.split(lint["run"]))
-    assert str(getattr(ctx.params["format"], "value", ctx.params["format"])) == "sarif"
+    assert ctx.params["format"] == "sarif"
     (upload,) = [s for s in steps if "upload-sarif" in s.get("uses", "")]
     assert upload["uses"].startswith("github/codeql-action/upload-sarif@")
     assert upload["with"]["sarif_file"] == ctx.params["output"]
@@ -142,7 +139,7 @@ def test_gitlab_ci_job():
     job = yaml.safe_load(body)["ecslint"]
     (lint,) = [line for line in job["script"] if line.startswith("ecslint ")]
     ctx = parse_command(shlex.split(lint))
-    assert str(getattr(ctx.params["format"], "value", ctx.params["format"])) == "junit"
+    assert ctx.params["format"] == "junit"
     assert job["artifacts"]["reports"]["junit"] == ctx.params["output"]
     assert job["artifacts"]["when"] == "always"
 

@@ -10,7 +10,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from ecslint import resources
 from ecslint.checks.base import DEFAULT_OPTIONS

@@ -22,8 +22,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from helpers import codes, lint
-from typer.testing import CliRunner
 
 from ecslint.checks import ALL_RULES
 from ecslint.cli import app

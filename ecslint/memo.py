@@ -1,0 +1,87 @@
+"""Result cache: a `check` run whose inputs, options and code are unchanged replays its
+output without loading the parser, the evaluator or the rules.
+
+An entry is keyed by the command line, the working directory, the environment variables
+that change output, whether stdout/stderr are terminals, the Python version and a stamp of
+every file of the installed package. It holds what the run printed and wrote, and every
+file-system observation the run made (ecslint.fsio: file digests, directory listings,
+existence probes, including those of configuration and baseline files). A lookup repeats
+those observations and replays only when all of them are unchanged; any difference means
+a normal run, which rewrites the entry. Entries live in the parse cache's directory and
+follow its rules: atomic writes, unreadable entries are misses, `--no-cache` and
+ECSLINT_NO_CACHE turn it off.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import NamedTuple
+
+from ecslint import __version__, fsio
+from ecslint.store import Store, cache_dir
+
+FORMAT = 1
+# Environment variables that change what a run prints (colour; CI annotations).
+_ENV_PREFIXES = ("ECSLINT_", "GITHUB_")
+_ENV_NAMES = ("NO_COLOR", "FORCE_COLOR", "TERM")
+
+
+class Outputs(NamedTuple):
+    stdout: str
+    stderr: str
+    files: dict  # path -> text written (--output)
+    code: int
+
+
+def _code_stamp() -> str:
+    """Size and mtime of every file of the package and its rule data (an edited checkout
+    must never replay an older result)."""
+    pkg = os.path.dirname(os.path.abspath(__file__))
+    parts = []
+    for top in (pkg, os.path.join(os.path.dirname(pkg), "rules")):
+        for base, dirs, files in os.walk(top):
+            dirs[:] = sorted(d for d in dirs if d != "__pycache__")
+            for name in sorted(files):
+                if name.endswith((".pyc", ".tmp")):
+                    continue
+                try:
+                    st = os.stat(os.path.join(base, name))
+                except OSError:
+                    continue
+                parts.append(f"{base[len(top):]}/{name}:{st.st_size}:{st.st_mtime_ns}")
+    return "\n".join(parts)
+
+
+class Memo:
+    def __init__(self, argv: list[str], root: str | None = None) -> None:
+        salt = (f"memo-{FORMAT} ecslint-{__version__} py{sys.version_info[0]}."
+                f"{sys.version_info[1]}\n{_code_stamp()}")
+        self.store = Store(root or cache_dir(), salt)
+        env = sorted((k, v) for k, v in os.environ.items()
+                     if k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES)
+        ttys = (_isatty(sys.stdout), _isatty(sys.stderr))
+        self.key = self.store.key("run", os.getcwd(), repr((argv, env, ttys)))
+
+    def replay(self) -> Outputs | None:
+        """The stored outputs if every observation of the stored run still holds."""
+        entry = self.store.get(self.key)
+        if not isinstance(entry, tuple) or len(entry) != 2:
+            return None
+        ops, outputs = entry
+        try:
+            if not fsio.unchanged(ops):
+                return None
+            return Outputs(*outputs)
+        except (TypeError, ValueError, AttributeError):  # a foreign entry: a miss
+            return None
+
+    def save(self, ops: dict, outputs: Outputs) -> None:
+        self.store.put(self.key, Store.encode(self.key, (ops, tuple(outputs))))
+
+
+def _isatty(stream) -> bool:
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):
+        return False
