@@ -11,7 +11,7 @@ from ecslint import __version__, compact, store
 from ecslint.compact import compact_body, compact_expression
 from ecslint.sources.hcl import syntax
 from ecslint.sources.hcl.syntax import Body, HclSyntaxError
-from ecslint.store import _digest, cache_dir, disabled_by_env  # noqa: F401 (public here too)
+from ecslint.store import _digest, cache_dir, disabled_by_env, dist_versions  # noqa: F401
 
 FORMAT = 1  # bump when the stored layout changes
 # Below this many misses a run parses in-process: a worker pool costs ~50 ms to start
@@ -26,32 +26,6 @@ def parse_function(no_cache: bool = False) -> Parser:
 
 
 # ----------------------------------------------------------------------- storage
-
-def _versions() -> str:
-    """Versions of the parser packages, read from their metadata without importing them."""
-    import importlib.util
-
-    found: dict[str, str] = {}
-    spec = importlib.util.find_spec("hcl2")
-    if spec is not None and spec.origin:
-        site = os.path.dirname(os.path.dirname(spec.origin))
-        try:
-            for entry in os.listdir(site):
-                for dist in ("python_hcl2-", "lark-"):
-                    if entry.startswith(dist) and entry.endswith((".dist-info", ".egg-info")):
-                        found[dist] = entry
-        except OSError:
-            pass
-    if len(found) < 2:
-        from importlib import metadata
-
-        for dist in ("python-hcl2", "lark"):
-            try:
-                found[dist] = f"{dist}-{metadata.version(dist)}"
-            except metadata.PackageNotFoundError:
-                found[dist] = f"{dist}-?"
-    return " ".join(sorted(found.values()))
-
 
 def _code_stamp() -> str:
     """The code that shapes a stored body: an edited checkout must not reuse old entries."""
@@ -70,7 +44,7 @@ class Store(store.Store):
     and Python, and the code that shapes a stored body."""
 
     def __init__(self, root: str) -> None:
-        super().__init__(root, f"ecslint-{__version__} {_versions()} py{sys.version_info[0]}."
+        super().__init__(root, f"ecslint-{__version__} {dist_versions()} py{sys.version_info[0]}."
                                f"{sys.version_info[1]} format-{FORMAT} {_code_stamp()}")
 
 

@@ -15,9 +15,6 @@ from ecslint.settings import Settings
 from ecslint.sources.build import RESOURCE_TYPES
 from ecslint.sources.terraform import PreScan, is_tf_file
 
-SKIP_DIRS = {".terraform", ".git"}
-
-
 @dataclass
 class Report:
     findings: list[Finding] = field(default_factory=list)
@@ -61,8 +58,8 @@ def collect(paths: Iterable[str]) -> Inputs:
         path = os.path.abspath(raw)
         if fsio.isdir(path):
             whole = True
-            for root, dirs, files in fsio.walk(path):
-                dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+            # Hidden directories (.terraform, .git) are skipped; files sorted.
+            for root, _dirs, files in fsio.walk_inputs(path):
                 if any(is_tf_file(f) for f in files):
                     inputs.module_dirs.add(root)
                 inputs.json_files += [os.path.join(root, f) for f in sorted(files)
@@ -86,7 +83,7 @@ def _nearby_modules(directory: str, levels: int = 2) -> set[str]:
     out = set()
     for _ in range(levels + 1):
         try:
-            if any(is_tf_file(n) for n in fsio.listdir(directory)):
+            if fsio.listdir(directory, only="tf"):
                 out.add(directory)
         except OSError:
             pass

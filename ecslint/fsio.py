@@ -67,17 +67,36 @@ def read_bytes(path: str) -> bytes:
     return data
 
 
-def listdir(path: str) -> list[str]:
+# Name filters of `listdir(only=...)`: a listing is observed through its filter, so that
+# files of no interest (a cache directory appearing next to a module) do not count.
+FILTERS = {
+    "tf": lambda n: n.endswith((".tf", ".tf.json")),
+    "tfvars": lambda n: not n.startswith(".") and n.endswith((".auto.tfvars",
+                                                               ".auto.tfvars.json")),
+}
+
+
+def listdir(path: str, only: str | None = None) -> list[str]:
+    """os.listdir, optionally only the names FILTERS[only] keeps."""
+    op = "listdir" if only is None else f"listdir:{only}"
     try:
-        names = os.listdir(path)
+        names = _list(path, only)
     except OSError as exc:
         if _ops is not None:
-            _ops[("listdir", path)] = _error(exc)
+            _ops[(op, path)] = _error(exc)
         raise
     if _ops is not None:
-        _ops[("listdir", path)] = _digest("\0".join(sorted(names)).encode("utf-8",
-                                                                          "surrogateescape"))
+        _ops[(op, path)] = _names_digest(names)
     return names
+
+
+def _list(path: str, only: str | None) -> list[str]:
+    names = os.listdir(path)
+    return names if only is None else [n for n in names if FILTERS[only](n)]
+
+
+def _names_digest(names: list[str]) -> bytes:
+    return _digest("\0".join(sorted(names)).encode("utf-8", "surrogateescape"))
 
 
 def isfile(path: str) -> bool:
@@ -108,16 +127,24 @@ def islink(path: str) -> bool:
     return result
 
 
-def walk(top: str) -> Iterator[tuple[str, list[str], list[str]]]:
-    """os.walk; the caller may prune `dirs` in place. Each directory visited is noted."""
+def walk_inputs(top: str) -> Iterator[tuple[str, list[str], list[str]]]:
+    """os.walk over the directories a check descends into (no hidden ones), yielding sorted
+    subdirectories and the `.tf`, `.tf.json` and `.json` files. Each directory visited is
+    noted through that filter, so other files (reports, caches) do not count."""
     for root, dirs, files in os.walk(top):
+        dirs[:], files = _walk_filter(dirs, files)
         if _ops is not None:
             _ops[("walk", root)] = _walk_digest(dirs, files)
         yield root, dirs, files
 
 
+def _walk_filter(dirs: list[str], files: list[str]) -> tuple[list[str], list[str]]:
+    return (sorted(d for d in dirs if not d.startswith(".")),
+            sorted(f for f in files if f.endswith(".json") or FILTERS["tf"](f)))
+
+
 def _walk_digest(dirs: list[str], files: list[str]) -> bytes:
-    return _digest(("\0".join(sorted(dirs)) + "\0\0" + "\0".join(sorted(files)))
+    return _digest(("\0".join(dirs) + "\0\0" + "\0".join(files))
                    .encode("utf-8", "surrogateescape"))
 
 
@@ -130,15 +157,17 @@ def _see(op: str, path: str) -> object:
                 return _digest(fh.read())
         except OSError as exc:
             return _error(exc)
-    if op == "listdir":
+    if op == "listdir" or op.startswith("listdir:"):
+        only = op.partition(":")[2] or None
+        if only is not None and only not in FILTERS:
+            return object()
         try:
-            return _digest("\0".join(sorted(os.listdir(path))).encode("utf-8",
-                                                                       "surrogateescape"))
+            return _names_digest(_list(path, only))
         except OSError as exc:
             return _error(exc)
     if op == "walk":
         first = next(os.walk(path), None)
-        return None if first is None else _walk_digest(first[1], first[2])
+        return None if first is None else _walk_digest(*_walk_filter(first[1], first[2]))
     if op == "isfile":
         return os.path.isfile(path)
     if op == "isdir":

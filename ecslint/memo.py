@@ -2,8 +2,8 @@
 output without loading the parser, the evaluator or the rules.
 
 An entry is keyed by the command line, the working directory, the environment variables
-that change output, whether stdout/stderr are terminals, the Python version and a stamp of
-every file of the installed package. It holds what the run printed and wrote, and every
+that change output, whether stdout/stderr are terminals, the Python version, the versions
+of the libraries that shape results, and a stamp of every file of the installed package. It holds what the run printed and wrote, and every
 file-system observation the run made (ecslint.fsio: file digests, directory listings,
 existence probes, including those of configuration and baseline files). A lookup repeats
 those observations and replays only when all of them are unchanged; any difference means
@@ -19,9 +19,11 @@ import sys
 from typing import NamedTuple
 
 from ecslint import __version__, fsio
-from ecslint.store import Store, cache_dir
+from ecslint.store import Store, cache_dir, dist_versions
 
 FORMAT = 1
+# Libraries whose version can change a result or a message.
+_DISTS = ("python-hcl2", "lark", "jsonschema", "click")
 # Environment variables that change what a run prints (colour; CI annotations).
 _ENV_PREFIXES = ("ECSLINT_", "GITHUB_")
 _ENV_NAMES = ("NO_COLOR", "FORCE_COLOR", "TERM")
@@ -56,7 +58,7 @@ def _code_stamp() -> str:
 class Memo:
     def __init__(self, argv: list[str], root: str | None = None) -> None:
         salt = (f"memo-{FORMAT} ecslint-{__version__} py{sys.version_info[0]}."
-                f"{sys.version_info[1]}\n{_code_stamp()}")
+                f"{sys.version_info[1]} {dist_versions(_DISTS)}\n{_code_stamp()}")
         self.store = Store(root or cache_dir(), salt)
         env = sorted((k, v) for k, v in os.environ.items()
                      if k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES)

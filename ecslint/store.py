@@ -31,6 +31,34 @@ def disabled_by_env() -> bool:
     return os.environ.get("ECSLINT_NO_CACHE", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def dist_versions(dists: tuple[str, ...] = ("python-hcl2", "lark")) -> str:
+    """Versions of installed distributions, from their metadata folder names when they sit
+    next to hcl2 (fast), else from importlib.metadata; never imports them."""
+    import importlib.util
+
+    found: dict[str, str] = {}
+    spec = importlib.util.find_spec("hcl2")
+    if spec is not None and spec.origin:
+        site = os.path.dirname(os.path.dirname(spec.origin))
+        prefixes = {d.replace("-", "_") + "-": d for d in dists}
+        try:
+            for entry in os.listdir(site):
+                for prefix, dist in prefixes.items():
+                    if entry.startswith(prefix) and entry.endswith((".dist-info", ".egg-info")):
+                        found[dist] = entry
+        except OSError:
+            pass
+    if len(found) < len(dists):
+        from importlib import metadata
+
+        for dist in dists:
+            try:
+                found[dist] = f"{dist}-{metadata.version(dist)}"
+            except metadata.PackageNotFoundError:
+                found[dist] = f"{dist}-?"
+    return " ".join(sorted(found.values()))
+
+
 class Store:
     """One file per entry, `<dir>/<version>/<key[:2]>/<key[2:]>`, each a pickle of
     (key, payload). Writers write a private temporary file and rename it into place, so

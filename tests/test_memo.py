@@ -170,3 +170,13 @@ def test_reads_made_in_worker_processes_count(tmp_path):
         tpl.write_text("[]\n")
     after = run(tmp_path, *args, cache=cache, setup=setup)
     assert not after.replayed and after.stdout != before.stdout
+
+
+def test_unrelated_files_do_not_invalidate(tree):
+    cache = tree / "cache"  # created next to the checked directory by the first run
+    run(tree, "check", "svc/main.tf", cache=cache)
+    (tree / "svc" / "NOTES.md").write_text("not an input\n")
+    (tree / "report.txt").write_text("neither\n")
+    assert run(tree, "check", "svc/main.tf", cache=cache).replayed
+    (tree / "caller.tf").write_text('module "svc" {\n  source = "./svc"\n}\n')
+    assert not run(tree, "check", "svc/main.tf", cache=cache).replayed  # a possible caller

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import fnmatch
 import os
 import re
 import sys
@@ -74,7 +73,7 @@ class TerraformReader:
             self.modules[directory] = None
             return None
         files = ModuleFiles(directory)
-        names = sorted(n for n in fsio.listdir(directory) if is_tf_file(n))
+        names = sorted(fsio.listdir(directory, only="tf"))
         for name in names:
             path = os.path.join(directory, name)
             if fsio.isdir(path):
@@ -101,14 +100,10 @@ class TerraformReader:
 
     def _tfvars(self, files: ModuleFiles) -> None:
         names = ["terraform.tfvars", "terraform.tfvars.json"]
-        try:
-            listed = fsio.listdir(files.dir)
+        try:  # *.auto.tfvars[.json], as glob would list them (no leading dot)
+            names += sorted(fsio.listdir(files.dir, only="tfvars"))
         except OSError:
-            listed = []
-        # As glob would: "*" matches no leading dot.
-        names += sorted(n for n in listed if not n.startswith(".") and (
-            fnmatch.fnmatchcase(n, "*.auto.tfvars") or
-            fnmatch.fnmatchcase(n, "*.auto.tfvars.json")))
+            pass
         for name in names:
             path = os.path.join(files.dir, name)
             if not fsio.isfile(path):
@@ -307,7 +302,7 @@ class PreScan:
             return self.dirs[directory]
         out = self.dirs[directory] = _DirScan()
         try:
-            names = sorted(n for n in fsio.listdir(directory) if is_tf_file(n))
+            names = sorted(fsio.listdir(directory, only="tf"))
         except OSError:
             out.relevant = True  # the reader reports what is wrong
             return out
