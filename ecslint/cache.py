@@ -9,7 +9,7 @@ from typing import Any, Iterable
 
 from ecslint import __version__, compact, store
 from ecslint.compact import compact_body, compact_expression
-from ecslint.sources.hcl import syntax
+from ecslint.sources.hcl import lazy, syntax
 from ecslint.sources.hcl.syntax import Body, HclSyntaxError
 from ecslint.store import _digest, cache_dir, disabled_by_env, dist_versions  # noqa: F401
 
@@ -107,6 +107,9 @@ class Parser:
         self.store = store
         self._ready: dict[str, Any] = {}  # key -> payload (or its bytes), from prefetch()
         self._exprs: dict[str, Any] = {}
+        self._lazy: dict[str, lazy.LazyFile] = {}  # key -> split file (see sources.hcl.lazy)
+        self.whole: set[str] = set()  # paths parsed whole (named files: every error shows)
+        self.late: list[tuple] = []  # syntax errors of blocks parsed on first read
         self.hits = self.misses = 0
 
     def _key(self, kind: str, name: str, text: str) -> str:
@@ -130,12 +133,48 @@ class Parser:
                 self.hits += 1
         if payload is None:
             self.misses += 1
-            payload = _parse_payload(path, text)
-            if self.store is not None and payload[0] != "plain":
-                self.store.put(key, Store.encode(key, payload))
+            spans = None if path in self.whole else lazy.split(text)
+            if spans is not None:
+                payload = ("split", spans, None)  # stored by flush(), with its parsed blocks
+            else:
+                payload = _parse_payload(path, text)
+                if self.store is not None and payload[0] != "plain":
+                    self.store.put(key, Store.encode(key, payload))
+        if payload[0] == "split":
+            if path in self.whole:  # a named file cut by an earlier run: parse it whole now
+                return self._whole(path, text)
+            held = self._lazy.get(key)
+            if held is None:
+                held = self._lazy[key] = lazy.LazyFile(path, text, payload[1],
+                                                       dict(payload[2] or {}),
+                                                       self._parse_block, self._report)
+                held.dirty = payload[2] is None  # a new cut: stored even if nothing is read
+            return held.body()
         if payload[0] == "error":
             raise HclSyntaxError(payload[1], payload[2], payload[3])
         return payload[1]
+
+    @staticmethod
+    def _whole(path: str, text: str) -> Body:
+        payload = _parse_payload(path, text)
+        if payload[0] == "error":
+            raise HclSyntaxError(payload[1], payload[2], payload[3])
+        return payload[1]
+
+    @staticmethod
+    def _parse_block(path: str, snippet: str, offset: int) -> tuple:
+        return lazy.block_payload(path, snippet, offset, compact_body, syntax.parse_hcl)
+
+    def _report(self, path: str, message: str, line: int | None, column: int | None) -> None:
+        self.late.append((path, message, line, column))
+
+    def flush(self) -> None:
+        """Store the split files whose blocks were parsed since they were loaded."""
+        for key, held in self._lazy.items():
+            if held.dirty:
+                held.dirty = False
+                if self.store is not None:
+                    self.store.put(key, Store.encode(key, held.stored()))
 
     def parse_expression(self, text: str) -> Any:
         """A template's `${...}` expression, cached like a file."""

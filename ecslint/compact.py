@@ -110,36 +110,42 @@ class Token(str):
         return f"Token({self.type!r}, {str(self)!r})"
 
 
-def _raw(x: Any) -> tuple:
+def _raw(x: Any, offset: int = 0) -> tuple:
     """lark Tree/Token (or Node/Token) -> nested tuples: a tree is (data, kids, line,
-    column) with a tuple of kids, a token (type, text, line, column)."""
+    column) with a tuple of kids, a token (type, text, line, column). `offset` is added to
+    every line (a block parsed out of its file starts at line 1)."""
     try:
-        return _raw_nested(x)
+        return _raw_nested(x, offset)
     except RecursionError:
-        return _raw_flat(x)
+        return _raw_flat(x, offset)
 
 
-def _raw_nested(x: Any) -> tuple:
+def _line(x: Any, offset: int) -> int | None:
+    line = getattr(x, "line", None)
+    return line + offset if line is not None and offset else line
+
+
+def _raw_nested(x: Any, offset: int) -> tuple:
     if hasattr(x, "data"):
         meta = x.meta
-        return (str(x.data), tuple(_raw_nested(k) for k in x.children),
-                getattr(meta, "line", None), getattr(meta, "column", None))
-    return (x.type, str(x), getattr(x, "line", None), getattr(x, "column", None))
+        return (str(x.data), tuple(_raw_nested(k, offset) for k in x.children),
+                _line(meta, offset), getattr(meta, "column", None))
+    return (x.type, str(x), _line(x, offset), getattr(x, "column", None))
 
 
-def _raw_flat(root: Any) -> tuple:
+def _raw_flat(root: Any, offset: int) -> tuple:
     done: list = []
     todo = [(root, False)]
     while todo:
         x, children_done = todo.pop()
         if not hasattr(x, "data"):
-            done.append((x.type, str(x), getattr(x, "line", None), getattr(x, "column", None)))
+            done.append((x.type, str(x), _line(x, offset), getattr(x, "column", None)))
         elif children_done:
             n = len(x.children)
             kids = tuple(done[len(done) - n:])
             del done[len(done) - n:]
             meta = x.meta
-            done.append((str(x.data), kids, getattr(meta, "line", None),
+            done.append((str(x.data), kids, _line(meta, offset),
                          getattr(meta, "column", None)))
         else:
             todo.append((x, True))
@@ -147,15 +153,17 @@ def _raw_flat(root: Any) -> tuple:
     return done[0]
 
 
-def compact_expression(expr: Any) -> Any:
+def compact_expression(expr: Any, offset: int = 0) -> Any:
     """A parsed expression in its stored form (other values are kept as they are)."""
     if hasattr(expr, "data") and hasattr(expr, "children"):
-        return _stored_node(marshal.dumps(_raw(expr)))
+        return _stored_node(marshal.dumps(_raw(expr, offset)))
     return expr
 
 
-def compact_body(body: Body) -> Body:
+def compact_body(body: Body, offset: int = 0) -> Body:
+    """`offset`: lines to add to the expressions' positions (the Locations of `body` are
+    already right: see syntax.parse_block)."""
     replace = dataclasses.replace
-    return replace(body, attributes={k: replace(a, expr=compact_expression(a.expr))
+    return replace(body, attributes={k: replace(a, expr=compact_expression(a.expr, offset))
                                      for k, a in body.attributes.items()},
-                   blocks=[replace(b, body=compact_body(b.body)) for b in body.blocks])
+                   blocks=[replace(b, body=compact_body(b.body, offset)) for b in body.blocks])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import sys
@@ -125,6 +126,10 @@ class TerraformReader:
         root = ModuleInstance(self.loader, files, "", files.dir)
         self.result.records.extend(root.records(types))
         self.result.read_by_functions.update(self.loader.texts)
+        late = getattr(self.parse, "late", None)
+        if late:  # syntax errors of blocks parsed when first read (sources.hcl.lazy)
+            self.result.problems.extend(ParseProblem(*p) for p in late)
+            late.clear()
 
     def read_roots(self, roots: list[str], scan: PreScan,
                    named: set[str] | None = None) -> None:
@@ -138,6 +143,8 @@ class TerraformReader:
         """
         types = scan.types
         named_dirs = {os.path.dirname(p) for p in named or ()}
+        if named and isinstance(getattr(self.parse, "whole", None), set):
+            self.parse.whole.update(named)  # named files are parsed whole: every error shows
         plan = []
         for root in roots:
             reach = scan.reach(root)
@@ -153,6 +160,9 @@ class TerraformReader:
                 prefetch([(p, self._texts[p]) for d in dirs for p in scan.dirs[d].texts])
             for root in kept:
                 self.read_root(root, types)
+        flush = getattr(self.parse, "flush", None)
+        if flush is not None:
+            flush()
         listed: set[str] = set()
         for _root, reach, keep in plan:
             if keep:
@@ -224,7 +234,7 @@ class TerraformReader:
 # Below this many roots per worker, roots are read in-process: a worker costs ~20 ms.
 PARALLEL_MIN_ROOTS = 8
 _FORKED: tuple | None = None  # (reader, types, recording), inherited by forked workers
-_WORKER_READER: TerraformReader | None = None
+_WORKER_READY = False
 
 
 def _cpus() -> int:
@@ -235,26 +245,33 @@ def _cpus() -> int:
 
 
 def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], dict]:
-    """Worker: read some roots with a reader kept for the worker's life (module files are
-    parsed once per worker). Returns the chunk's result, the texts the parent lacks and
-    the file-system observations (see ecslint.fsio) made for it."""
-    global _WORKER_READER
+    """Worker: read some roots with a fresh reader. Returns the chunk's result, the texts
+    the parent lacks and the file-system observations (see ecslint.fsio) made for it.
+
+    Memory stays per chunk: the reader and its evaluation state are dropped after each
+    one (the parse cache makes re-reading a shared module cheap), and the cyclic collector,
+    paused as in the parent, runs once after each chunk over that chunk's objects only
+    (inherited ones are frozen, so their pages are not touched and stay shared)."""
+    global _WORKER_READY
     parent, types, recording = _FORKED
+    if not _WORKER_READY:
+        _WORKER_READY = True
+        gc.freeze()
     if recording:
         fsio.start()
-    if _WORKER_READER is None:
-        _WORKER_READER = TerraformReader(parent.parse)
-        _WORKER_READER._texts = dict(parent._texts)
-    reader = _WORKER_READER
-    reader.result = TerraformResult()
-    known = parent._texts
+    reader = TerraformReader(parent.parse)
+    reader._texts = dict(parent._texts)
     for root in roots:
         reader.read_root(root, types)
+    flush = getattr(reader.parse, "flush", None)
+    if flush is not None:
+        flush()
     res = reader.result
-    # A module directory read by an earlier chunk of this worker is not listed again: that
-    # chunk comes first in root order and already reported its files and problems.
-    return (res, {p: t for p, t in res.texts.items() if p not in known},
-            fsio.stop() if recording else {})
+    out = (res, {p: t for p, t in res.texts.items() if p not in parent._texts},
+           fsio.stop() if recording else {})
+    del reader
+    gc.collect()
+    return out
 
 
 # A module block, and one whose source is its first attribute (as `terraform fmt` users

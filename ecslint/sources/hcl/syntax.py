@@ -101,7 +101,8 @@ def end_line(node: Any) -> int:
     return end
 
 
-def parse_hcl(text: str, file: str) -> Body:
+def parse_hcl(text: str, file: str, offset: int = 0) -> Body:
+    """Parse a file, or (with `offset`, the lines before it) a piece cut out of one."""
     from lark.exceptions import UnexpectedInput
 
     try:
@@ -113,11 +114,12 @@ def parse_hcl(text: str, file: str) -> Body:
         what = f"unexpected {str(token)!r}" if token not in (None, "") else "unexpected input"
         if getattr(exc, "token", None) is not None and getattr(exc.token, "type", "") == "$END":
             what = "unexpected end of file (unclosed block or string?)"
-        raise HclSyntaxError(f"invalid HCL: {what}", line if line and line > 0 else None,
+        raise HclSyntaxError(f"invalid HCL: {what}",
+                             line + offset if line and line > 0 else None,
                              col if col and col > 0 else None) from None
     except Exception as exc:  # lark raises a few other kinds on pathological input
         raise HclSyntaxError(f"invalid HCL: {exc.__class__.__name__}: {exc}") from None
-    return _body(tree.children[0], file)
+    return _body(tree.children[0], file, offset)
 
 
 def _name(node: Any) -> str:
@@ -131,7 +133,7 @@ def _name(node: Any) -> str:
     return str(node)
 
 
-def _body(node: Any, file: str) -> Body:
+def _body(node: Any, file: str, offset: int = 0) -> Body:
     body = Body()
     last_line = 0
     for child in node.children:
@@ -140,20 +142,21 @@ def _body(node: Any, file: str) -> Body:
             if child.meta.line == last_line:
                 # The grammar we use lets this through; Terraform does not.
                 raise HclSyntaxError("invalid HCL: missing newline after argument",
-                                     child.meta.line, child.meta.column)
+                                     child.meta.line + offset, child.meta.column)
             last_line = child.meta.line
         if kind == "attribute":
             name_node, _eq, expr = child.children
             body.attributes[_name(name_node)] = Attribute(
-                _name(name_node), expr, Location(file, child.meta.line, child.meta.column))
+                _name(name_node), expr,
+                Location(file, child.meta.line + offset, child.meta.column))
         elif kind == "block":
             parts = [c for c in child.children if getattr(c, "data", None) in
                      ("identifier", "keyword", "literal_value", "string")]
             inner = next(c for c in child.children if getattr(c, "data", None) == "body")
             body.blocks.append(Block(_name(parts[0]), [_name(p) for p in parts[1:]],
-                                     _body(inner, file),
-                                     Location(file, child.meta.line, child.meta.column),
-                                     end_line(child)))
+                                     _body(inner, file, offset),
+                                     Location(file, child.meta.line + offset, child.meta.column),
+                                     end_line(child) + offset))
     return body
 
 
