@@ -121,7 +121,9 @@ class Parser:
     def __call__(self, path: str, text: str) -> Body:
         if path.endswith(".json"):
             return syntax.parse_tf_json(text, path)
-        key = self._key("file", path, text)
+        whole = path in self.whole
+        # A named file is parsed whole and kept apart from the cut form of the same text.
+        key = self._key("whole" if whole else "file", path, text)
         payload = self._ready.pop(key, None)
         if payload is _STORED:  # parsed by a worker, read when first needed
             payload = self.store.get(key) if self.store is not None else None
@@ -133,7 +135,7 @@ class Parser:
                 self.hits += 1
         if payload is None:
             self.misses += 1
-            spans = None if path in self.whole else lazy.split(text)
+            spans = None if whole else lazy.split(text)
             if spans is not None:
                 payload = ("split", spans, None)  # stored by flush(), with its parsed blocks
             else:
@@ -141,8 +143,6 @@ class Parser:
                 if self.store is not None and payload[0] != "plain":
                     self.store.put(key, Store.encode(key, payload))
         if payload[0] == "split":
-            if path in self.whole:  # a named file cut by an earlier run: parse it whole now
-                return self._whole(path, text)
             held = self._lazy.get(key)
             if held is None:
                 held = self._lazy[key] = lazy.LazyFile(path, text, payload[1],
@@ -155,13 +155,6 @@ class Parser:
         return payload[1]
 
     @staticmethod
-    def _whole(path: str, text: str) -> Body:
-        payload = _parse_payload(path, text)
-        if payload[0] == "error":
-            raise HclSyntaxError(payload[1], payload[2], payload[3])
-        return payload[1]
-
-    @staticmethod
     def _parse_block(path: str, snippet: str, offset: int) -> tuple:
         return lazy.block_payload(path, snippet, offset, compact_body, syntax.parse_hcl)
 
@@ -169,12 +162,15 @@ class Parser:
         self.late.append((path, message, line, column))
 
     def flush(self) -> None:
-        """Store the split files whose blocks were parsed since they were loaded."""
+        """Store the split files whose blocks were parsed since they were loaded, and let
+        go of them (the next read loads them from the store: memory stays bounded)."""
+        if self.store is None:
+            return  # nowhere to keep them: held for the rest of the run
         for key, held in self._lazy.items():
             if held.dirty:
                 held.dirty = False
-                if self.store is not None:
-                    self.store.put(key, Store.encode(key, held.stored()))
+                self.store.put(key, Store.encode(key, held.stored()))
+        self._lazy.clear()
 
     def parse_expression(self, text: str) -> Any:
         """A template's `${...}` expression, cached like a file."""
@@ -205,7 +201,7 @@ class Parser:
         for path, text in files:
             if path.endswith(".json"):
                 continue
-            key = self._key("file", path, text)
+            key = self._key("whole" if path in self.whole else "file", path, text)
             if key in self._ready or key in seen:
                 continue
             seen.add(key)

@@ -179,9 +179,13 @@ def _see(op: str, path: str) -> object:
     return object()  # an unknown kind of observation never matches
 
 
-def unchanged(ops: dict[tuple[str, str], object]) -> bool:
-    """Would every recorded call see the same thing now?"""
-    for (op, path), seen in ops.items():
-        if _see(op, path) != seen:
+def unchanged(ops: dict[tuple[str, str], object], now: dict | None = None) -> bool:
+    """Would every recorded call see the same thing now? `now` keeps observations made
+    for an earlier record, so that checking several records repeats none."""
+    now = {} if now is None else now
+    for k, seen in ops.items():
+        if k not in now:
+            now[k] = _see(*k)
+        if now[k] != seen:
             return False
     return True

@@ -21,7 +21,8 @@ from typing import NamedTuple
 from ecslint import __version__, fsio
 from ecslint.store import Store, cache_dir, dist_versions
 
-FORMAT = 1
+FORMAT = 2
+VARIANTS = 4  # runs kept per command line and directory
 # Libraries whose version can change a result or a message.
 _DISTS = ("python-hcl2", "lark", "jsonschema", "click")
 # Environment variables that change what a run prints (colour; CI annotations).
@@ -66,20 +67,28 @@ class Memo:
         self.key = self.store.key("run", os.getcwd(), repr((argv, env, ttys)))
 
     def replay(self) -> Outputs | None:
-        """The stored outputs if every observation of the stored run still holds."""
-        entry = self.store.get(self.key)
-        if not isinstance(entry, tuple) or len(entry) != 2:
-            return None
-        ops, outputs = entry
-        try:
-            if not fsio.unchanged(ops):
+        """The stored outputs of a variant whose observations all still hold."""
+        seen: dict = {}  # each observation is made at most once per lookup
+        for ops, outputs in self._variants():
+            try:
+                if fsio.unchanged(ops, seen):
+                    return Outputs(*outputs)
+            except (TypeError, ValueError, AttributeError):  # a foreign entry: a miss
                 return None
-            return Outputs(*outputs)
-        except (TypeError, ValueError, AttributeError):  # a foreign entry: a miss
-            return None
+        return None
 
     def save(self, ops: dict, outputs: Outputs) -> None:
-        self.store.put(self.key, Store.encode(self.key, (ops, tuple(outputs))))
+        """Keep this run first, with the latest other variants: a file switched back and
+        forth (a branch checkout, a stash) replays both ways."""
+        variants = [(ops, tuple(outputs))]
+        variants += [v for v in self._variants() if v[0] != ops][:VARIANTS - 1]
+        self.store.put(self.key, Store.encode(self.key, variants))
+
+    def _variants(self) -> list:
+        entry = self.store.get(self.key)
+        if not isinstance(entry, list):
+            return []
+        return [v for v in entry if isinstance(v, tuple) and len(v) == 2]
 
 
 def _isatty(stream) -> bool:

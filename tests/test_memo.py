@@ -180,3 +180,18 @@ def test_unrelated_files_do_not_invalidate(tree):
     assert run(tree, "check", "svc/main.tf", cache=cache).replayed
     (tree / "caller.tf").write_text('module "svc" {\n  source = "./svc"\n}\n')
     assert not run(tree, "check", "svc/main.tf", cache=cache).replayed  # a possible caller
+
+
+def test_a_file_switched_back_and_forth_replays_both_ways(tree):
+    cache = tree / "cache"
+    main = tree / "svc" / "main.tf"
+    first, second = main.read_text(), main.read_text().replace('"prod"', '"staging"')
+    a = run(tree, "check", "svc", cache=cache)
+    main.write_text(second)
+    b = run(tree, "check", "svc", cache=cache)
+    assert not b.replayed and b.stdout != a.stdout
+    main.write_text(first)
+    assert run(tree, "check", "svc", cache=cache).replayed
+    main.write_text(second)
+    again = run(tree, "check", "svc", cache=cache)
+    assert again.replayed and again.stdout == b.stdout

@@ -194,8 +194,9 @@ class TerraformReader:
         from ecslint.sources.hcl import syntax
 
         syntax._parser()  # loaded once, before the workers fork
-        # Contiguous chunks keep the records in root order; several per worker balance load.
-        n = min(len(roots), workers * 4)
+        # Contiguous chunks keep the records in root order; six per worker balance the load
+        # and bound memory (a chunk's state is dropped when it is done).
+        n = min(len(roots), workers * 6)
         chunks = [roots[len(roots) * i // n:len(roots) * (i + 1) // n] for i in range(n)]
         global _FORKED
         _FORKED = (self, types, fsio.recording())
