@@ -149,6 +149,7 @@ class Parser:
                                                        dict(payload[2] or {}),
                                                        self._parse_block, self._report)
                 held.dirty = payload[2] is None  # a new cut: stored even if nothing is read
+            held.uses += 1
             return held.body()
         if payload[0] == "error":
             raise HclSyntaxError(payload[1], payload[2], payload[3])
@@ -162,15 +163,14 @@ class Parser:
         self.late.append((path, message, line, column))
 
     def flush(self) -> None:
-        """Store the split files whose blocks were parsed since they were loaded, and let
-        go of them (the next read loads them from the store: memory stays bounded)."""
-        if self.store is None:
-            return  # nowhere to keep them: held for the rest of the run
+        """Store the split files whose blocks were parsed since they were loaded. Files read
+        once (a root's own) are let go, so memory stays bounded; files read again (shared
+        modules) stay, so their blocks are parsed once per process."""
         for key, held in self._lazy.items():
-            if held.dirty:
+            if held.dirty and self.store is not None:
                 held.dirty = False
                 self.store.put(key, Store.encode(key, held.stored()))
-        self._lazy.clear()
+        self._lazy = {k: held for k, held in self._lazy.items() if held.uses > 1}
 
     def parse_expression(self, text: str) -> Any:
         """A template's `${...}` expression, cached like a file."""

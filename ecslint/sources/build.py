@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable, Sequence, TypeVar
+from typing import Any, Collection, Sequence, TypeVar
 
 from ecslint.model import (UNKNOWN, AccountSetting, AppScalingPolicy, AutoScalingGroup,
                            AutoScalingPolicy, CapacityProvider, Cluster, EcsModel, Entity,
@@ -91,13 +91,16 @@ def _strip_index(address: str) -> str:
     return re.sub(r"\[[^\]]*\]", "", address)
 
 
-def refers_to(refs: Iterable[str], address: str) -> bool:
-    bare = _strip_index(address)
+def refers_to(refs: Collection[str], address: str) -> bool:
+    dot, bracket = address + ".", address + "["
     for ref in refs:
-        if ref == address or ref.startswith(address + ".") or ref.startswith(address + "["):
+        if ref == address or ref.startswith(dot) or ref.startswith(bracket):
             return True
-        if "[" not in ref and (ref == bare or ref.startswith(bare + ".")) and "[" in address:
-            return True
+    if "[" in address:  # a reference to a whole counted resource names each instance
+        bare = _strip_index(address)
+        for ref in refs:
+            if "[" not in ref and (ref == bare or ref.startswith(bare + ".")):
+                return True
     return False
 
 

@@ -137,6 +137,7 @@ class LazyFile:
         self.path, self.text, self.spans, self.parsed = path, text, spans, parsed
         self.parse_block, self.report = parse_block, report
         self.dirty = False
+        self.uses = 0  # times the file was read in this process
 
     def body(self) -> Body:
         """The file's Body: lazy blocks in source order."""
