@@ -13,6 +13,7 @@ from ecslint.audit import drift
 from ecslint.audit.aws import open_session
 from ecslint.audit.command import AuditRequest, run_audit
 from ecslint.audit.live_model import read_account
+from ecslint.engine import display_path
 from ecslint.settings import Settings
 from test_audit_kit import FIXTURES, NOW, REGION, ROOT, apply_env, fake_aws_env, seed_account
 
@@ -89,7 +90,7 @@ def test_terraform_that_cannot_be_parsed_is_ecs001(account, tmp_path):
     report = run_audit(AuditRequest(terraform=str(tmp_path)), Settings(select=["ECS0", "ECS9"]),
                        now=NOW)
     assert [(f.code, f.file, f.line) for f in report.findings if f.code == "ECS001"] == [
-        ("ECS001", str(tmp_path / "main.tf"), 2)]
+        ("ECS001", display_path(str(tmp_path / "main.tf")), 2)]
 
 
 def test_a_directory_without_terraform_is_an_error(account, tmp_path):
