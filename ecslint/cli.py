@@ -141,12 +141,7 @@ def emit(report, settings, fmt: str | None, output: str | None, statistics: bool
     for message in report.usage_errors:
         click.echo(f"ecslint: error: {message}", err=True)
     if output:
-        try:
-            with open(output, "w", encoding="utf-8") as fh:
-                fh.write(text)
-        except OSError as exc:
-            fail(f"cannot write {output}: {exc.strerror or exc}")
-        _written[output] = text
+        _write(output, text)
     else:
         sys.stdout.write(text)
     if statistics:
@@ -187,67 +182,39 @@ def check(paths, format, output, select, ignore, fail_on, config, statistics, no
                no_cache, baseline, write_baseline)
         return
     # The result cache (ecslint.memo): an unchanged run replays its output.
-    from ecslint import fsio
-    from ecslint.memo import Memo, Outputs
+    from ecslint.memo import Memo
 
     memo = Memo(["check", paths, format, output, select, ignore, fail_on, config, statistics,
                  no_color, baseline])
     outputs = memo.replay()
     if outputs is None:
-        out, err = _Capture(sys.stdout), _Capture(sys.stderr)
-        saved = sys.stdout, sys.stderr
-        sys.stdout, sys.stderr = out, err
-        _written.clear()
-        fsio.start()
-        try:
-            _check(paths, format, output, select, ignore, fail_on, config, statistics,
-                   no_color, no_cache, baseline, write_baseline)
-            code = EXIT_OK
-        except click.exceptions.Exit as exc:
-            code = exc.exit_code
-        except BaseException:  # a crash: show what was printed, keep nothing
-            fsio.stop()
-            sys.stdout, sys.stderr = saved
-            sys.stdout.write(out.getvalue())
-            sys.stderr.write(err.getvalue())
-            raise
-        ops = fsio.stop()
-        sys.stdout, sys.stderr = saved
-        outputs = Outputs(out.getvalue(), err.getvalue(), dict(_written), code)
-        memo.save(ops, outputs)
+        def run() -> int:
+            try:
+                _check(paths, format, output, select, ignore, fail_on, config, statistics,
+                       no_color, no_cache, baseline, write_baseline)
+            except click.exceptions.Exit as exc:
+                return exc.exit_code
+            return EXIT_OK
+
+        outputs = memo.record(run, _written)
     else:
         for path, text in outputs.files.items():
-            try:
-                with open(path, "w", encoding="utf-8") as fh:
-                    fh.write(text)
-            except OSError as exc:
-                fail(f"cannot write {path}: {exc.strerror or exc}")
+            _write(path, text)
     sys.stdout.write(outputs.stdout)
     sys.stderr.write(outputs.stderr)
     raise click.exceptions.Exit(outputs.code)
 
 
-_written: dict[str, str] = {}  # --output files written by this run
+_written: dict[str, str] = {}  # files written by this run (--output), for the result cache
 
 
-def _Capture(stream):  # noqa: N802 - a class made on first use (io stays unimported)
-    import io
-
-    class Capture(io.StringIO):
-        """Collects a run's output; a terminal stays a terminal for colour decisions."""
-
-        def __init__(self, tty: bool) -> None:
-            super().__init__()
-            self.tty = tty
-
-        def isatty(self) -> bool:
-            return self.tty
-
+def _write(path: str, text: str) -> None:
     try:
-        tty = bool(stream.isatty())
-    except (AttributeError, ValueError):
-        tty = False
-    return Capture(tty)
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        fail(f"cannot write {path}: {exc.strerror or exc}")
+    _written[path] = text
 
 
 def _check(paths, format, output, select, ignore, fail_on, config, statistics, no_color,

@@ -14,9 +14,10 @@ ECSLINT_NO_CACHE turn it off.
 
 from __future__ import annotations
 
+import io
 import os
 import sys
-from typing import NamedTuple
+from typing import Callable, NamedTuple
 
 from ecslint import __version__, fsio
 from ecslint.store import Store, cache_dir, dist_versions
@@ -89,6 +90,42 @@ class Memo:
         if not isinstance(entry, list):
             return []
         return [v for v in entry if isinstance(v, tuple) and len(v) == 2]
+
+
+    def record(self, run: Callable[[], int], written: dict[str, str]) -> Outputs:
+        """Run `run` (returns the exit code) with its output captured and its file-system
+        observations recorded; store and return what it printed. `written` is filled by the
+        run with the files it wrote (path -> text). On a crash the captured output is shown
+        and nothing is stored."""
+        out, err = _Capture(_isatty(sys.stdout)), _Capture(_isatty(sys.stderr))
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        written.clear()
+        fsio.start()
+        try:
+            code = run()
+        except BaseException:
+            fsio.stop()
+            sys.stdout, sys.stderr = saved
+            sys.stdout.write(out.getvalue())
+            sys.stderr.write(err.getvalue())
+            raise
+        ops = fsio.stop()
+        sys.stdout, sys.stderr = saved
+        outputs = Outputs(out.getvalue(), err.getvalue(), dict(written), code)
+        self.save(ops, outputs)
+        return outputs
+
+
+class _Capture(io.StringIO):
+    """Collects a run's output; a terminal stays a terminal for colour decisions."""
+
+    def __init__(self, tty: bool) -> None:
+        super().__init__()
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
 
 
 def _isatty(stream) -> bool:
