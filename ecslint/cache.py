@@ -30,7 +30,7 @@ def parse_function(no_cache: bool = False) -> Parser:
 def _code_stamp() -> str:
     """The code that shapes a stored body: an edited checkout must not reuse old entries."""
     parts = []
-    for path in (syntax.__file__, compact.__file__, __file__):
+    for path in (syntax.__file__, lazy.__file__, compact.__file__, __file__):
         try:
             st = os.stat(path)
             parts.append(f"{st.st_size}:{st.st_mtime_ns}")
@@ -80,13 +80,6 @@ def _parse_batch(store: Store | None,
     return out
 
 
-def _workers() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
-
-
 _STORED = object()  # a prefetched entry that a worker wrote to the store
 
 
@@ -118,12 +111,15 @@ class Parser:
         return _digest(f"{kind}\0{name}\0{text}".encode("utf-8", "surrogatepass"),
                        digest_size=20).hexdigest()
 
+    def _file_key(self, path: str, text: str) -> str:
+        # A named file is parsed whole and kept apart from the cut form of the same text.
+        return self._key("whole" if path in self.whole else "file", path, text)
+
     def __call__(self, path: str, text: str) -> Body:
         if path.endswith(".json"):
             return syntax.parse_tf_json(text, path)
         whole = path in self.whole
-        # A named file is parsed whole and kept apart from the cut form of the same text.
-        key = self._key("whole" if whole else "file", path, text)
+        key = self._file_key(path, text)
         payload = self._ready.pop(key, None)
         if payload is _STORED:  # parsed by a worker, read when first needed
             payload = self.store.get(key) if self.store is not None else None
@@ -201,7 +197,7 @@ class Parser:
         for path, text in files:
             if path.endswith(".json"):
                 continue
-            key = self._key("whole" if path in self.whole else "file", path, text)
+            key = self._file_key(path, text)
             if key in self._ready or key in seen:
                 continue
             seen.add(key)
@@ -211,7 +207,7 @@ class Parser:
                 self._ready[key] = payload
             else:
                 misses.append((key, path, text))
-        workers = min(_workers(), len(misses) // PARALLEL_MIN_FILES)
+        workers = min(store.cpus(), len(misses) // PARALLEL_MIN_FILES)
         if workers < 2:
             return  # parsed one by one when the reader asks
         self._parse_parallel(misses, workers)

@@ -56,7 +56,7 @@ def _run(paths: Iterable[str], settings: Settings, parse: ParseFn | None) -> Rep
     files = set(result.files)
 
     for path in inputs.json_files:
-        if path in reader.loader.texts:
+        if path in result.read_by_functions:
             continue  # read by file()/templatefile(): checked as part of its module
         files.add(path)
         model, problem = _json_input(path)

@@ -31,6 +31,14 @@ def disabled_by_env() -> bool:
     return os.environ.get("ECSLINT_NO_CACHE", "").strip().lower() not in ("", "0", "false", "no")
 
 
+def cpus() -> int:
+    """Cores this process may run on (worker processes to start)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
 def dist_versions(dists: tuple[str, ...] = ("python-hcl2", "lark")) -> str:
     """Versions of installed distributions, from their metadata folder names when they sit
     next to hcl2 (fast), else from importlib.metadata; never imports them."""

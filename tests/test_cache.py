@@ -170,7 +170,7 @@ def test_parallel_parse_gives_the_same_results(tmp_path, store_dir, monkeypatch)
     corpus.write(str(tmp_path / "c"), corpus.generate(60, seed=3))
     expected = report_text([tmp_path / "c"], parse_file)
     monkeypatch.setattr(cache, "PARALLEL_MIN_FILES", 4)
-    monkeypatch.setattr(cache, "_workers", lambda: 2)
+    monkeypatch.setattr(cache.store, "cpus", lambda: 2)
     cold = parser(store_dir)
     assert report_text([tmp_path / "c"], cold) == expected
     assert cold.misses > 8

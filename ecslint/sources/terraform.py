@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from ecslint import fsio
+from ecslint.store import cpus
 from ecslint.sources.hcl.module import (Loader, ModuleFiles, ModuleInstance, ParseProblem,
                                         ResourceRecord)
 from ecslint.sources.hcl.syntax import Body, HclSyntaxError, parse_hcl, parse_tf_json
@@ -181,7 +182,7 @@ class TerraformReader:
         texts and this reader). Each worker parses and evaluates whole roots, so parsing and
         evaluation both use every core; results come back in root order, as if read here.
         False when there are too few roots, one core, or no fork: read them in-process."""
-        workers = min(_cpus(), len(roots) // PARALLEL_MIN_ROOTS)
+        workers = min(cpus(), len(roots) // PARALLEL_MIN_ROOTS)
         if workers < 2 or sys.platform == "win32":
             return False
         import concurrent.futures
@@ -227,7 +228,6 @@ class TerraformReader:
                     self.result.texts[path] = texts.get(path) or self._texts.get(path, "")
             self.result.block_ends.update(res.block_ends)
             self.result.read_by_functions.update(res.read_by_functions)
-        self.loader.texts.update(dict.fromkeys(self.result.read_by_functions))
         self._parallel_dirs = frozenset(dirs)
         return True
 
@@ -236,13 +236,6 @@ class TerraformReader:
 PARALLEL_MIN_ROOTS = 8
 _FORKED: tuple | None = None  # (reader, types, recording), inherited by forked workers
 _WORKER_READY = False
-
-
-def _cpus() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
 
 
 def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], dict]:
