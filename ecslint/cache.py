@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
-from typing import Any, Iterable
+from typing import Any
 
 from ecslint import __version__, compact, store
 from ecslint.compact import compact_body, compact_expression
@@ -14,9 +13,6 @@ from ecslint.sources.hcl.syntax import Body, HclSyntaxError
 from ecslint.store import _digest, cache_dir, disabled_by_env, dist_versions  # noqa: F401
 
 FORMAT = 1  # bump when the stored layout changes
-# Below this many misses a run parses in-process: a worker pool costs ~50 ms to start
-# and must import the parser again.
-PARALLEL_MIN_FILES = 24
 
 
 def parse_function(no_cache: bool = False) -> Parser:
@@ -63,26 +59,6 @@ def _parse_payload(path: str, text: str) -> tuple:
         return ("plain", body)
 
 
-def _parse_batch(store: Store | None,
-                 batch: list[tuple[str, str, str]]) -> list[tuple[str, bytes | None]]:
-    """Worker: parse files and store their entries. Returns (key, entry) for each, the
-    entry None when stored: the parent reads it when needed, so that it does not hold
-    every entry's bytes at once."""
-    gc.enable()  # forked from a run that paused it; parse trees are short-lived here
-    out = []
-    for key, path, text in batch:
-        payload = _parse_payload(path, text)
-        if payload[0] == "plain":
-            continue  # left to the parent, which parses it again in-process
-        data = Store.encode(key, payload)
-        stored = store is not None and store.put(key, data)
-        out.append((key, None if stored else data))
-    return out
-
-
-_STORED = object()  # a prefetched entry that a worker wrote to the store
-
-
 class _ExprError:
     def __init__(self, message: str) -> None:
         self.message = message
@@ -91,14 +67,15 @@ class _ExprError:
 class Parser:
     """The parse function of a run (`parser(path, text) -> Body`), backed by a Store.
 
-    A warm run loads stored bodies and never imports the HCL parser; files that miss are
-    parsed in worker processes when there are many (`prefetch`). Stored bodies hold
-    expressions as `ecslint.compact.Node`s. `.tf.json` files are parsed directly (fast).
+    A warm run loads stored bodies and never imports the HCL parser. A `.tf` file is cut
+    into top-level blocks (sources.hcl.lazy) that are parsed when first read; stored
+    bodies hold expressions as `ecslint.compact.Node`s. `.tf.json` files are parsed
+    directly (fast). Many misses are parsed in parallel by the reader's root workers
+    (TerraformReader._read_parallel), not here.
     """
 
     def __init__(self, store: Store | None) -> None:
         self.store = store
-        self._ready: dict[str, Any] = {}  # key -> payload (or its bytes), from prefetch()
         self._exprs: dict[str, Any] = {}
         self._lazy: dict[str, lazy.LazyFile] = {}  # key -> split file (see sources.hcl.lazy)
         self.whole: set[str] = set()  # paths parsed whole (named files: every error shows)
@@ -120,12 +97,8 @@ class Parser:
             return syntax.parse_tf_json(text, path)
         whole = path in self.whole
         key = self._file_key(path, text)
-        payload = self._ready.pop(key, None)
-        if payload is _STORED:  # parsed by a worker, read when first needed
-            payload = self.store.get(key) if self.store is not None else None
-        elif payload.__class__ is bytes:
-            payload = Store.decode(key, payload)
-        if payload is None and self.store is not None:
+        payload = None
+        if self.store is not None:
             payload = self.store.get(key)
             if payload is not None:
                 self.hits += 1
@@ -190,48 +163,3 @@ class Parser:
             if self.store is not None:
                 self.store.put(key, Store.encode(key, payload))
         return _ExprError(payload[1]) if payload[0] == "error" else payload[1]
-
-    def prefetch(self, files: Iterable[tuple[str, str]]) -> None:
-        """Look up many files at once; parse the misses in worker processes if many."""
-        misses, seen = [], set()
-        for path, text in files:
-            if path.endswith(".json"):
-                continue
-            key = self._file_key(path, text)
-            if key in self._ready or key in seen:
-                continue
-            seen.add(key)
-            payload = self.store.get(key) if self.store is not None else None
-            if payload is not None:
-                self.hits += 1
-                self._ready[key] = payload
-            else:
-                misses.append((key, path, text))
-        workers = min(store.cpus(), len(misses) // PARALLEL_MIN_FILES)
-        if workers < 2:
-            return  # parsed one by one when the reader asks
-        self._parse_parallel(misses, workers)
-
-    def _parse_parallel(self, misses: list[tuple[str, str, str]], workers: int) -> None:
-        import concurrent.futures
-        import functools
-        import multiprocessing
-
-        syntax._parser()  # the grammar is loaded once, before the workers fork
-        # Big files first, dealt round-robin into a few batches per worker.
-        misses.sort(key=lambda m: -len(m[2]))
-        n_batches = workers * 4
-        batches = [misses[i::n_batches] for i in range(n_batches)]
-        try:
-            context = multiprocessing.get_context("fork")
-        except ValueError:  # no fork on this platform: parse in-process
-            return
-        parse = functools.partial(_parse_batch, self.store)
-        try:
-            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-                for results in pool.map(parse, [b for b in batches if b]):
-                    for key, data in results:
-                        self.misses += 1
-                        self._ready[key] = _STORED if data is None else data
-        except (OSError, concurrent.futures.BrokenExecutor):
-            pass  # no workers (fork failed, one was killed): the rest are parsed in-process

@@ -138,9 +138,8 @@ class TerraformReader:
 
         A root is skipped when no file of it or of the local modules it calls names one of
         the types (a text scan): its files are listed but not parsed, so an HCL syntax
-        error in it is not reported unless one of its files was named. The files of the
-        other roots are handed to the parse function's `prefetch` (the parse cache), which
-        parses many misses in parallel.
+        error in it is not reported unless one of its files was named. The other roots are
+        read in worker processes when there are many (`_read_parallel`), else here.
         """
         types = scan.types
         named_dirs = {os.path.dirname(p) for p in named or ()}
@@ -155,10 +154,6 @@ class TerraformReader:
         self._texts = {p: t for d in scan.dirs.values() for p, t in d.texts.items()}
         kept = [root for root, _reach, keep in plan if keep]
         if not self._read_parallel(kept, types):
-            prefetch = getattr(self.parse, "prefetch", None)
-            if prefetch is not None:
-                dirs = dict.fromkeys(d for _root, reach, keep in plan if keep for d in reach)
-                prefetch([(p, self._texts[p]) for d in dirs for p in scan.dirs[d].texts])
             for root in kept:
                 self.read_root(root, types)
         flush = getattr(self.parse, "flush", None)
@@ -212,8 +207,11 @@ class TerraformReader:
         seen_files: set[str] = set()
         seen_problems: set[tuple] = set()
         dirs = set()
-        for res, texts, ops in results:
+        for res, texts, ops, counts in results:
             fsio.merge(ops)
+            if hasattr(self.parse, "hits"):  # the parse cache's counters, kept by workers
+                self.parse.hits += counts[0]
+                self.parse.misses += counts[1]
             self.result.records.extend(res.records)
             for prob in res.problems:
                 k = (prob.file, prob.message, prob.line, prob.column)
@@ -238,9 +236,10 @@ _FORKED: tuple | None = None  # (reader, types, recording), inherited by forked 
 _WORKER_READY = False
 
 
-def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], dict]:
+def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], dict, tuple]:
     """Worker: read some roots with a fresh reader. Returns the chunk's result, the texts
-    the parent lacks and the file-system observations (see ecslint.fsio) made for it.
+    the parent lacks, the file-system observations (see ecslint.fsio) made for it and the
+    parse cache's (hits, misses) in it.
 
     Memory stays per chunk: the reader and its evaluation state are dropped after each
     one (the parse cache makes re-reading a shared module cheap), and the cyclic collector,
@@ -253,6 +252,7 @@ def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], dict
         gc.freeze()
     if recording:
         fsio.start()
+    before = (getattr(parent.parse, "hits", 0), getattr(parent.parse, "misses", 0))
     reader = TerraformReader(parent.parse)
     reader._texts = dict(parent._texts)
     for root in roots:
@@ -261,8 +261,10 @@ def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], dict
     if flush is not None:
         flush()
     res = reader.result
+    counts = (getattr(parent.parse, "hits", 0) - before[0],
+              getattr(parent.parse, "misses", 0) - before[1])
     out = (res, {p: t for p, t in res.texts.items() if p not in parent._texts},
-           fsio.stop() if recording else {})
+           fsio.stop() if recording else {}, counts)
     del reader
     gc.collect()
     return out
