@@ -69,8 +69,12 @@ def read_bytes(path: str) -> bytes:
 
 # Name filters of `listdir(only=...)`: a listing is observed through its filter, so that
 # files of no interest (a cache directory appearing next to a module) do not count.
+def is_tf_name(name: str) -> bool:
+    return name.endswith((".tf", ".tf.json"))
+
+
 FILTERS = {
-    "tf": lambda n: n.endswith((".tf", ".tf.json")),
+    "tf": is_tf_name,
     "tfvars": lambda n: not n.startswith(".") and n.endswith((".auto.tfvars",
                                                                ".auto.tfvars.json")),
 }
@@ -99,32 +103,32 @@ def _names_digest(names: list[str]) -> bytes:
     return _digest("\0".join(sorted(names)).encode("utf-8", "surrogateescape"))
 
 
-def isfile(path: str) -> bool:
-    result = os.path.isfile(path)
+# Existence probes: each is os.path's, noted under its name.
+_PROBES = {"isfile": os.path.isfile, "isdir": os.path.isdir, "exists": os.path.exists,
+           "islink": os.path.islink}
+
+
+def _probe(op: str, path: str) -> bool:
+    result = _PROBES[op](path)
     if _ops is not None:
-        _ops[("isfile", path)] = result
+        _ops[(op, path)] = result
     return result
+
+
+def isfile(path: str) -> bool:
+    return _probe("isfile", path)
 
 
 def isdir(path: str) -> bool:
-    result = os.path.isdir(path)
-    if _ops is not None:
-        _ops[("isdir", path)] = result
-    return result
+    return _probe("isdir", path)
 
 
 def exists(path: str) -> bool:
-    result = os.path.exists(path)
-    if _ops is not None:
-        _ops[("exists", path)] = result
-    return result
+    return _probe("exists", path)
 
 
 def islink(path: str) -> bool:
-    result = os.path.islink(path)
-    if _ops is not None:
-        _ops[("islink", path)] = result
-    return result
+    return _probe("islink", path)
 
 
 def walk_inputs(top: str) -> Iterator[tuple[str, list[str], list[str]]]:
@@ -140,7 +144,7 @@ def walk_inputs(top: str) -> Iterator[tuple[str, list[str], list[str]]]:
 
 def _walk_filter(dirs: list[str], files: list[str]) -> tuple[list[str], list[str]]:
     return (sorted(d for d in dirs if not d.startswith(".")),
-            sorted(f for f in files if f.endswith(".json") or FILTERS["tf"](f)))
+            sorted(f for f in files if f.endswith(".json") or is_tf_name(f)))
 
 
 def _walk_digest(dirs: list[str], files: list[str]) -> bytes:
@@ -168,14 +172,8 @@ def _see(op: str, path: str) -> object:
     if op == "walk":
         first = next(os.walk(path), None)
         return None if first is None else _walk_digest(*_walk_filter(first[1], first[2]))
-    if op == "isfile":
-        return os.path.isfile(path)
-    if op == "isdir":
-        return os.path.isdir(path)
-    if op == "exists":
-        return os.path.exists(path)
-    if op == "islink":
-        return os.path.islink(path)
+    if op in _PROBES:
+        return _PROBES[op](path)
     return object()  # an unknown kind of observation never matches
 
 

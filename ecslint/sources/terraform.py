@@ -16,8 +16,7 @@ from ecslint.sources.hcl.module import (Loader, ModuleFiles, ModuleInstance, Par
 from ecslint.sources.hcl.syntax import Body, HclSyntaxError, parse_hcl, parse_tf_json
 
 
-def is_tf_file(name: str) -> bool:
-    return name.endswith(".tf") or name.endswith(".tf.json")
+is_tf_file = fsio.is_tf_name
 
 
 def read_source(path: str) -> str:
