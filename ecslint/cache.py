@@ -110,7 +110,7 @@ class Parser:
             else:
                 payload = _parse_payload(path, text)
                 if self.store is not None and payload[0] != "plain":
-                    self.store.put(key, Store.encode(key, payload))
+                    self.store.put(key, payload)
         if payload[0] == "split":
             held = self._lazy.get(key)
             if held is None:
@@ -138,7 +138,7 @@ class Parser:
         for key, held in self._lazy.items():
             if held.dirty and self.store is not None:
                 held.dirty = False
-                self.store.put(key, Store.encode(key, held.stored()))
+                self.store.put(key, held.stored())
         self._lazy = {k: held for k, held in self._lazy.items() if held.uses > 1}
 
     def parse_expression(self, text: str) -> Any:
@@ -161,5 +161,5 @@ class Parser:
             except Exception as exc:  # lark's many error kinds: kept, raised every time
                 payload = ("error", f"{exc}")
             if self.store is not None:
-                self.store.put(key, Store.encode(key, payload))
+                self.store.put(key, payload)
         return _ExprError(payload[1]) if payload[0] == "error" else payload[1]

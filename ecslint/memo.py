@@ -83,7 +83,7 @@ class Memo:
         forth (a branch checkout, a stash) replays both ways."""
         variants = [(ops, tuple(outputs))]
         variants += [v for v in self._variants() if v[0] != ops][:VARIANTS - 1]
-        self.store.put(self.key, Store.encode(self.key, variants))
+        self.store.put(self.key, variants)
 
     def _variants(self) -> list:
         entry = self.store.get(self.key)

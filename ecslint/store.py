@@ -106,10 +106,11 @@ class Store:
     def encode(key: str, payload: Any) -> bytes:
         return pickle.dumps((key, payload), PROTOCOL)
 
-    def put(self, key: str, data: bytes) -> bool:
+    def put(self, key: str, payload: Any) -> bool:
         """Store an entry; False if the directory cannot be written."""
         if not self.writable:
             return False
+        data = self.encode(key, payload)
         path = self.path(key)
         tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
         try:
