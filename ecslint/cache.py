@@ -115,18 +115,13 @@ class Parser:
             held = self._lazy.get(key)
             if held is None:
                 held = self._lazy[key] = lazy.LazyFile(path, text, payload[1],
-                                                       dict(payload[2] or {}),
-                                                       self._parse_block, self._report)
+                                                       dict(payload[2] or {}), self._report)
                 held.dirty = payload[2] is None  # a new cut: stored even if nothing is read
             held.uses += 1
             return held.body()
         if payload[0] == "error":
             raise HclSyntaxError(payload[1], payload[2], payload[3])
         return payload[1]
-
-    @staticmethod
-    def _parse_block(path: str, snippet: str, offset: int) -> tuple:
-        return lazy.block_payload(path, snippet, offset, compact_body, syntax.parse_hcl)
 
     def _report(self, path: str, message: str, line: int | None, column: int | None) -> None:
         self.late.append((path, message, line, column))

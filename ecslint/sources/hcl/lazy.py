@@ -16,10 +16,11 @@ tool for that. Named files (pre-commit) are always read whole.
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from typing import Callable
 
+from ecslint.compact import compact_body
 from ecslint.model import Location
-from ecslint.sources.hcl.syntax import Body, HclSyntaxError
+from ecslint.sources.hcl.syntax import Body, HclSyntaxError, parse_hcl
 
 _SKIP = re.compile(r"(?:\s|#[^\n]*|//[^\n]*|/\*(?:.|\n)*?\*/)*")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -132,10 +133,9 @@ class LazyFile:
     """A split file: its blocks' bodies, parsed on first read by `parse_block`."""
 
     def __init__(self, path: str, text: str, spans: list[Span], parsed: dict[int, tuple],
-                 parse_block: Callable[[str, str, int], tuple],
                  report: Callable[[str, str, int | None, int | None], None]) -> None:
         self.path, self.text, self.spans, self.parsed = path, text, spans, parsed
-        self.parse_block, self.report = parse_block, report
+        self.report = report
         self.dirty = False
         self.uses = 0  # times the file was read in this process
 
@@ -152,7 +152,7 @@ class LazyFile:
         if payload is None:
             _t, _l, start, end, line, column, _e = self.spans[i]
             snippet = " " * (column - 1) + self.text[start:end] + "\n"
-            payload = self.parsed[i] = self.parse_block(self.path, snippet, line - 1)
+            payload = self.parsed[i] = block_payload(self.path, snippet, line - 1)
             self.dirty = True
         if payload[0] == "error":
             self.report(self.path, payload[1], payload[2], payload[3])
@@ -184,17 +184,16 @@ class LazyBlock:
         return f"LazyBlock({self.type!r}, {self.labels!r}, {self.where!r})"
 
 
-def block_payload(path: str, snippet: str, offset: int, compact: Callable[[Body, int], Any],
-                  parse: Callable[..., Body]) -> tuple:
+def block_payload(path: str, snippet: str, offset: int) -> tuple:
     """Parse one block cut out of `path` into what a LazyFile keeps: ("body", Body) or
     ("error", message, line, column)."""
     try:
-        body = parse(snippet, path, offset)
+        body = parse_hcl(snippet, path, offset)
     except HclSyntaxError as exc:
         return ("error", exc.message, exc.line, exc.column)
     if len(body.blocks) != 1 or body.attributes:
         return ("error", "invalid HCL: cannot read this block", offset + 1, None)
     try:
-        return ("body", compact(body.blocks[0].body, offset))
+        return ("body", compact_body(body.blocks[0].body, offset))
     except (RecursionError, ValueError):  # nested too deeply to store: kept in memory only
         return ("plain", body.blocks[0].body)
