@@ -38,20 +38,20 @@ class Header:
                 f"{n_services} service{'' if n_services == 1 else 's'}.")
 
 
-def _percent(value: Any) -> str:
+def _measure(value: Any, digits: int, unit: str) -> str:
     if is_unknown(value):
         return "not verified"
     if value is None:
         return "no data"
-    return f"{round(value, 1):g}%"
+    return f"{round(value, digits):g}{unit}"
+
+
+def _percent(value: Any) -> str:
+    return _measure(value, 1, "%")
 
 
 def _seconds(value: Any) -> str:
-    if is_unknown(value):
-        return "not verified"
-    if value is None:
-        return "no data"
-    return f"{round(value, 3):g} s"
+    return _measure(value, 3, " s")
 
 
 def _metrics_text(metrics: ServiceMetrics) -> str:

@@ -77,12 +77,12 @@ def _close(text: str, i: int) -> int | None:
     stack = ["c"]  # "c": an expression brace; "i": a template interpolation/directive
     j, in_string = i + 1, False
     while True:
+        m = (_STRING if in_string else _CODE).search(text, j)
+        if m is None:
+            return None
+        k = m.start()
+        c = text[k]
         if in_string:
-            m = _STRING.search(text, j)
-            if m is None:
-                return None
-            k = m.start()
-            c = text[k]
             if c == "\\":
                 j = k + 2
             elif c == '"':
@@ -97,11 +97,6 @@ def _close(text: str, i: int) -> int | None:
             else:
                 j = k + 1
             continue
-        m = _CODE.search(text, j)
-        if m is None:
-            return None
-        k = m.start()
-        c = text[k]
         if c == "{":
             stack.append("c")
             j = k + 1
