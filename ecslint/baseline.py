@@ -8,7 +8,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ecslint import __version__, fsio
+from ecslint import __version__
+from ecslint.cache.fsio import FileSystem
 from ecslint.model import Finding
 
 VERSION = 1
@@ -55,9 +56,9 @@ def write(findings: Iterable[Finding], path: str) -> int:
     return sum(counts.values())
 
 
-def load(path: str) -> Baseline:
+def load(path: str, fs: FileSystem | None = None) -> Baseline:
     try:
-        text = fsio.read_bytes(path).decode("utf-8")
+        text = (fs or FileSystem()).read_bytes(path).decode("utf-8")
     except FileNotFoundError:
         raise BaselineError(f"baseline {path}: no such file "
                             "(create it with --write-baseline)") from None

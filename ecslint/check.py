@@ -1,119 +1,97 @@
-"""`ecslint check`: static inputs (HCL modules, plan JSON, task-definition JSON) -> Report."""
+"""`ecslint check`: discover the inputs, load them into models (HCL modules, plan JSON,
+task-definition JSON), and hand models, problems and suppressions to the engine."""
 
 from __future__ import annotations
 
 import gc
 import json
-from typing import Callable, Iterable
+from contextlib import contextmanager
+from typing import Iterable, Iterator
 
-from ecslint import engine, suppress
-from ecslint.engine import Report, display_path, make_finding
-from ecslint.model import EcsModel, Finding, Location
+from ecslint import discover, engine, suppress
+from ecslint.cache.fsio import FileSystem
+from ecslint.engine import Report, display_path
+from ecslint.model import EcsModel, InputProblem
 from ecslint.settings import Settings
 from ecslint.sources import jsonpos, plan, taskdef
-from ecslint.sources.build import RESOURCE_TYPES, build
-from ecslint.sources.terraform import PreScan, TerraformReader, read_source
+from ecslint.sources.build import build
+from ecslint.sources.hcl.parser import HclParser
+from ecslint.sources.terraform import load
 
-ParseFn = Callable[[str, str], object]
 
-
-def run(paths: Iterable[str], settings: Settings, parse: ParseFn | None = None) -> Report:
-    """Check static inputs; `parse` defaults to the parse cache (see ecslint.cache)."""
-    # A run builds millions of long-lived objects and frees few cycles: the cyclic
-    # collector would rescan them over and over (a third of a large warm run).
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """A run builds millions of long-lived objects and frees few cycles: the cyclic
+    collector would rescan them over and over (a third of a large warm run)."""
     collecting = gc.isenabled()
     gc.disable()
     try:
-        return _run(paths, settings, parse)
+        yield
     finally:
         if collecting:
             gc.enable()
 
 
-def _run(paths: Iterable[str], settings: Settings, parse: ParseFn | None) -> Report:
-    if parse is None:
-        from ecslint.cache import parse_function
+def run(paths: Iterable[str], settings: Settings, parser: HclParser | None = None,
+        fs: FileSystem | None = None) -> Report:
+    """Check static inputs. `parser` defaults to the parse cache (ecslint.cache.parse),
+    `fs` to an unrecorded file system."""
+    if parser is None:
+        from ecslint.cache.parse import make_parser
 
-        parse = parse_function()
-    inputs = engine.collect(paths)
+        parser = make_parser()
+    with _collector_paused():
+        return _run(paths, settings, parser, fs or FileSystem())
+
+
+def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSystem) -> Report:
+    inputs = discover.collect(paths, fs)
     report = Report(usage_errors=[f"{p}: no such file or directory" for p in inputs.missing])
-    findings: list[Finding] = []
-    suppressions: list[suppress.Suppression] = []
-
-    reader = TerraformReader(parse)
-    scan = PreScan(RESOURCE_TYPES)
-    reader.read_roots(engine.module_roots(inputs.module_dirs, inputs.targets, scan), scan,
-                      inputs.targets)
-    result = reader.result
-    for prob in result.problems:
-        findings.append(make_finding("ECS001", prob.message,
-                                     Location(prob.file, prob.line, prob.column)))
-    if result.records:
-        findings += engine.run_rules(build(result.records), settings)
-    for path, text in result.texts.items():
-        ends = result.block_ends.get(path, {})
-        suppressions += suppress.scan(display_path(path), text, ends)
+    roots, scan = discover.terraform_roots(inputs, fs)
+    result = load(roots, parser, fs, scan, named=inputs.targets or ())
+    problems = list(result.problems)
+    models = [build(result.records)] if result.records else []
+    suppressions = [s for path, text in result.texts.items()
+                    for s in suppress.scan(display_path(path), text,
+                                           result.block_ends.get(path, {}))]
     files = set(result.files)
-
     for path in inputs.json_files:
         if path in result.read_by_functions:
             continue  # read by file()/templatefile(): checked as part of its module
         files.add(path)
-        model, problem = _json_input(path)
+        model, problem = _json_input(path, fs)
         if problem is not None:
-            findings.append(problem)
+            problems.append(problem)
         elif model is not None:
-            findings += engine.run_rules(model, settings)
+            models.append(model)
 
+    shown = None
     if inputs.targets is not None:
         shown = {display_path(t) for t in inputs.targets}
-        findings = [f for f in findings if f.file in shown]
-        suppressions = [s for s in suppressions if s.file in shown]
         files = set(inputs.targets)
-
-    findings = _apply_suppressions(findings, suppressions, settings)
-    report.findings = engine.finalize(findings, settings)
+    report.findings = engine.check(settings, models, problems, suppressions=suppressions,
+                                   shown=shown)
     report.files = len(files)
     return report
 
 
-def _apply_suppressions(findings: list[Finding], sups: list[suppress.Suppression],
-                        settings: Settings) -> list[Finding]:
-    kept = []
-    for f in findings:
-        hit = next((s for s in sups if s.covers(f)), None)
-        if hit is None:
-            kept.append(f)
-        else:
-            hit.used.update(c for c in hit.codes if f.code.startswith(c))
-    for s in sups:
-        unused = [c for c in s.codes if c not in s.used]
-        if unused:
-            what = ", ".join(unused)
-            kept.append(make_finding("ECS002", f"unused suppression: nothing here reports {what}",
-                                     Location(s.file, s.line, s.column)))
-    return kept
-
-
-def _json_input(path: str) -> tuple[EcsModel | None, Finding | None]:
+def _json_input(path: str, fs: FileSystem) -> tuple[EcsModel | None, InputProblem | None]:
     """A JSON file: task definition, plan/state, or silently nothing."""
     try:
-        text = read_source(path)
+        text = fs.read_text(path)
     except UnicodeDecodeError as exc:
-        return None, make_finding("ECS001", f"file is not valid UTF-8 (byte {exc.start})",
-                                  Location(path))
+        return None, InputProblem(path, f"file is not valid UTF-8 (byte {exc.start})")
     except OSError as exc:
-        return None, make_finding("ECS001", f"cannot read file: {exc.strerror or exc}",
-                                  Location(path))
+        return None, InputProblem(path, f"cannot read file: {exc.strerror or exc}")
     try:
         doc = json.loads(text)
     except ValueError:
         try:
             jsonpos.loads(text, path)
         except jsonpos.JsonError as exc:
-            return None, make_finding("ECS001", f"invalid JSON: {exc.message}",
-                                      Location(path, exc.line, exc.column))
-        return None, make_finding("ECS001", "invalid JSON", Location(path))
+            return None, InputProblem(path, f"invalid JSON: {exc.message}", exc.line,
+                                      exc.column)
+        return None, InputProblem(path, "invalid JSON")
     if plan.is_plan(doc):
         return build(plan.records(doc, path, text)), None
     kind = taskdef.classify(doc)

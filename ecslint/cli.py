@@ -8,15 +8,20 @@ from __future__ import annotations
 
 import os
 import sys
+from typing import Callable
 
 import click
 
 from ecslint import __version__
+from ecslint.report import FORMATS, names
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
-FORMATS = ("concise", "full", "json", "sarif", "junit", "github")
 FAIL_ON = ("error", "warning", "info")
+
+
+class UsageError(Exception):
+    """Stops a command with one line on stderr and exit code 2 (bad option, config...)."""
 
 
 class _Argument(click.Argument):
@@ -54,11 +59,15 @@ class _Group(click.Group):
         return super().parse_args(ctx, args)
 
     def invoke(self, ctx: click.Context):
+        """A command returns its exit code; this is where it becomes the process's."""
         try:
-            return super().invoke(ctx)
+            code = super().invoke(ctx)
+        except UsageError as exc:
+            click.echo(f"ecslint: error: {exc}", err=True)
+            code = EXIT_USAGE
         except KeyboardInterrupt:
-            # click would print "Aborted!" and exit 1.
-            raise click.exceptions.Exit(130) from None
+            code = 130  # click would print "Aborted!" and exit 1
+        ctx.exit(code or EXIT_OK)
 
 
 def _version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
@@ -77,16 +86,19 @@ def app() -> None:
     """Stop ECS outages before they ship."""
 
 
-def fail(message: str) -> None:
-    click.echo(f"ecslint: error: {message}", err=True)
-    raise click.exceptions.Exit(EXIT_USAGE)
-
-
-def _report_options(command):
+def _report_options(command_name: str):
     """Options shared by `check` and `audit`, listed in this order."""
-    for decorator in reversed((
-        click.option("--format", type=click.Choice(FORMATS, case_sensitive=True), default=None,
-                     help="Output format (default: concise)."),
+    def decorate(command):
+        for decorator in reversed(_shared_options(command_name)):
+            command = decorator(command)
+        return command
+    return decorate
+
+
+def _shared_options(command_name: str) -> tuple:
+    return (
+        click.option("--format", type=click.Choice(names(command_name), case_sensitive=True),
+                     default=None, help="Output format (default: concise)."),
         click.option("--output", "-o", default=None, help="Write the report to FILE."),
         click.option("--select", multiple=True, help="Only these code prefixes (repeatable)."),
         click.option("--ignore", multiple=True, help="Skip these code prefixes (repeatable)."),
@@ -97,27 +109,26 @@ def _report_options(command):
         click.option("--statistics", is_flag=True, default=False,
                      help="Print counts per rule after the report."),
         click.option("--no-color", is_flag=True, default=False, help="Disable colored output."),
-    )):
-        command = decorator(command)
-    return command
+    )
 
 
-def settings_for(config: str | None, select, ignore, fail_on: str | None):
+def settings_for(config: str | None, select, ignore, fail_on: str | None, fs=None):
     """Load the configuration and apply the command line to it. `select` and `ignore` are
-    sequences of code prefixes (or None); `fail_on` is a severity name (or None)."""
+    sequences of code prefixes (or None); `fail_on` is a severity name (or None); `fs` is
+    the check's file system (ecslint.cache.fsio)."""
     from ecslint.config import ConfigError, load_settings
     from ecslint.model import Severity
 
     select, ignore = list(select or []), list(ignore or [])
     try:
-        settings = load_settings(config)
+        settings = load_settings(config, fs)
     except ConfigError as exc:
-        fail(str(exc))
+        raise UsageError(str(exc)) from None
     from ecslint.checks import RULES_BY_CODE
 
     for prefix in select + ignore:
         if not any(code.startswith(prefix.upper()) for code in RULES_BY_CODE):
-            fail(f"unknown rule code or prefix: {prefix}")
+            raise UsageError(f"unknown rule code or prefix: {prefix}")
     if select:
         settings.select = [s.upper() for s in select]
     if ignore:
@@ -127,30 +138,41 @@ def settings_for(config: str | None, select, ignore, fail_on: str | None):
     return settings
 
 
+Writer = Callable[[str, str], None]  # (path, text): writes an --output file
+
+
+def write_file(path: str, text: str) -> None:
+    try:
+        with open(path, "w", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
 def emit(report, settings, fmt: str | None, output: str | None, statistics: bool,
-         no_color: bool) -> None:
+         no_color: bool, write: Writer = write_file) -> int:
+    """Print or write the report; the exit code."""
     from collections import Counter
 
     from ecslint.report import render
 
     fmt_name = fmt or "concise"
+    human = FORMATS[fmt_name].human
     to_tty = output is None and sys.stdout.isatty()
-    color = to_tty and not no_color and not os.environ.get("NO_COLOR") and \
-        fmt_name in ("concise", "full")
+    color = to_tty and not no_color and not os.environ.get("NO_COLOR") and human
     text = render(report, fmt_name, color=color)
     for message in report.usage_errors:
         click.echo(f"ecslint: error: {message}", err=True)
     if output:
-        _write(output, text)
+        write(output, text)
     else:
         sys.stdout.write(text)
     if statistics:
         counts = Counter((f.code, f.name) for f in report.findings)
-        stream = sys.stderr if output is None and fmt_name not in ("concise", "full") \
-            else sys.stdout
+        stream = sys.stderr if output is None and not human else sys.stdout
         for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             stream.write(f"{n:5d}\t{code}\t{name}\n")
-    raise click.exceptions.Exit(exit_code(report, settings))
+    return exit_code(report, settings)
 
 
 def exit_code(report, settings) -> int:
@@ -164,7 +186,7 @@ def exit_code(report, settings) -> int:
 
 @app.command()
 @click.argument("paths", nargs=-1, cls=_Argument, help="Files or directories (default: .).")
-@_report_options
+@_report_options("check")
 @click.option("--no-cache", is_flag=True, default=False,
               help="Do not read or write the parse and result caches (also "
                    "ECSLINT_NO_CACHE=1).")
@@ -173,58 +195,58 @@ def exit_code(report, settings) -> int:
 @click.option("--write-baseline", default=None,
               help="Record today's findings in FILE and exit 0.")
 def check(paths, format, output, select, ignore, fail_on, config, statistics, no_color,
-          no_cache, baseline, write_baseline) -> None:
+          no_cache, baseline, write_baseline) -> int:
     """Check Terraform (HCL, plan JSON) and task-definition JSON files."""
-    from ecslint.store import disabled_by_env
+    from ecslint.cache.store import disabled_by_env
 
+    options = dict(paths=paths, format=format, output=output, select=select, ignore=ignore,
+                   fail_on=fail_on, config=config, statistics=statistics, no_color=no_color,
+                   no_cache=no_cache, baseline=baseline, write_baseline=write_baseline)
     if no_cache or write_baseline or disabled_by_env():
-        _check(paths, format, output, select, ignore, fail_on, config, statistics, no_color,
-               no_cache, baseline, write_baseline)
-        return
-    # The result cache (ecslint.memo): an unchanged run replays its output.
-    from ecslint.memo import Memo
+        from ecslint.cache.fsio import FileSystem
+
+        return _check(FileSystem(), write_file, **options)[0]
+    # The result cache (ecslint.cache.memo): an unchanged run replays its output.
+    from ecslint.cache.memo import Memo
 
     memo = Memo(["check", paths, format, output, select, ignore, fail_on, config, statistics,
                  no_color, baseline])
     outputs = memo.replay()
     if outputs is None:
-        def run() -> int:
-            try:
-                _check(paths, format, output, select, ignore, fail_on, config, statistics,
-                       no_color, no_cache, baseline, write_baseline)
-            except click.exceptions.Exit as exc:
-                return exc.exit_code
-            return EXIT_OK
-
-        outputs = memo.record(run, _written)
+        outputs = memo.record(lambda fs: _recorded_check(fs, options))
     else:
         for path, text in outputs.files.items():
-            _write(path, text)
+            write_file(path, text)
     sys.stdout.write(outputs.stdout)
     sys.stderr.write(outputs.stderr)
-    raise click.exceptions.Exit(outputs.code)
+    return outputs.code
 
 
-_written: dict[str, str] = {}  # files written by this run (--output), for the result cache
-
-
-def _write(path: str, text: str) -> None:
+def _recorded_check(fs, options: dict) -> tuple[int, dict[str, str]]:
+    """A check whose --output files are kept (for replay); usage errors end it as usual."""
     try:
-        with open(path, "w", encoding="utf-8") as fh:
-            fh.write(text)
-    except OSError as exc:
-        fail(f"cannot write {path}: {exc.strerror or exc}")
-    _written[path] = text
+        return _check(fs, write_file, **options)
+    except UsageError as exc:
+        click.echo(f"ecslint: error: {exc}", err=True)
+        return EXIT_USAGE, {}
 
 
-def _check(paths, format, output, select, ignore, fail_on, config, statistics, no_color,
-           no_cache, baseline, write_baseline) -> None:
+def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, config,
+           statistics, no_color, no_cache, baseline, write_baseline
+           ) -> tuple[int, dict[str, str]]:
+    """The check: its exit code and the files it wrote (path -> text)."""
     from ecslint import check as check_mod
-    from ecslint.cache import parse_function
+    from ecslint.cache.parse import make_parser
+
+    written: dict[str, str] = {}
+
+    def keep(path: str, text: str) -> None:
+        write(path, text)
+        written[path] = text
 
     paths = list(paths) or ["."]
-    settings = settings_for(config, select, ignore, fail_on)
-    report = check_mod.run(paths, settings, parse=parse_function(no_cache))
+    settings = settings_for(config, select, ignore, fail_on, fs)
+    report = check_mod.run(paths, settings, make_parser(no_cache), fs)
     if not report.files and not report.usage_errors:
         report.usage_errors.append("no Terraform or task-definition files found in "
                                    + ", ".join(paths))
@@ -237,11 +259,12 @@ def _check(paths, format, output, select, ignore, fail_on, config, statistics, n
                 click.echo(f"ecslint: wrote {n} findings to {write_baseline}", err=True)
                 # Parse errors are never baselined: they must fail until fixed.
                 failed = report.usage_errors or report.parse_errors
-                raise click.exceptions.Exit(EXIT_USAGE if failed else EXIT_OK)
-            report.findings = baseline_mod.filter_new(report.findings, baseline_mod.load(baseline))
+                return (EXIT_USAGE if failed else EXIT_OK), written
+            report.findings = baseline_mod.filter_new(report.findings,
+                                                      baseline_mod.load(baseline, fs))
         except baseline_mod.BaselineError as exc:
-            fail(str(exc))
-    emit(report, settings, format, output, statistics, no_color)
+            raise UsageError(str(exc)) from None
+    return emit(report, settings, format, output, statistics, no_color, keep), written
 
 
 @app.command()
@@ -255,9 +278,9 @@ def _check(paths, format, output, select, ignore, fail_on, config, statistics, n
               help="Look-back window, e.g. 90m, 24h, 7d.")
 @click.option("--terraform", default=None,
               help="Terraform directory to compare with the live configuration (ECS905).")
-@_report_options
+@_report_options("audit")
 def audit(region, profile, cluster, service, since, terraform, format, output, select, ignore,
-          fail_on, config, statistics, no_color) -> None:
+          fail_on, config, statistics, no_color) -> int:
     """Audit a live AWS account, read-only, and explain why tasks stopped."""
     from ecslint.audit.command import AuditError, AuditRequest, run_audit
 
@@ -267,41 +290,41 @@ def audit(region, profile, cluster, service, since, terraform, format, output, s
     try:
         report = run_audit(request, settings)
     except AuditError as exc:
-        fail(str(exc))
-    emit(report, settings, format, output, statistics, no_color)
+        raise UsageError(str(exc)) from None
+    return emit(report, settings, format, output, statistics, no_color)
 
 
 @app.command("rules")
-@click.option("--format", type=click.Choice(FORMATS, case_sensitive=True), default=None,
-              help="concise (table) or json.")
-def rules_cmd(format: str | None) -> None:
+@click.option("--format", type=click.Choice(("concise", "json"), case_sensitive=True),
+              default=None, help="concise (a table, the default) or json.")
+def rules_cmd(format: str | None) -> int:
     """List the rules: code, name, default severity, summary."""
     import json
 
     from ecslint.checks import ALL_RULES
 
-    if format is not None and format not in ("concise", "json"):
-        fail("ecslint rules supports --format concise or json")
     if format == "json":
         click.echo(json.dumps([{"code": r.code, "name": r.name, "severity": r.severity.value,
                                 "summary": r.summary, "live_only": r.live_only, "url": r.url}
                                for r in ALL_RULES], indent=2))
-        return
+        return EXIT_OK
     for r in ALL_RULES:
         click.echo(f"{r.code}  {r.name:<36} {r.severity.value:<8} {r.summary}")
+    return EXIT_OK
 
 
 @app.command("rule")
 @click.argument("code", cls=_Argument, help="A rule code, e.g. ECS201.")
-def rule_cmd(code: str) -> None:
+def rule_cmd(code: str) -> int:
     """Print a rule's documentation."""
     from ecslint import resources
     from ecslint.checks import RULES_BY_CODE
 
     code = code.upper()
     if code not in RULES_BY_CODE:
-        fail(f"unknown rule {code}; `ecslint rules` lists them")
+        raise UsageError(f"unknown rule {code}; `ecslint rules` lists them")
     click.echo(resources.read_text(f"{code}.md"), nl=False)
+    return EXIT_OK
 
 
 def main() -> None:

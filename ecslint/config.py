@@ -7,7 +7,7 @@ import os
 import re
 from typing import Any
 
-from ecslint import fsio
+from ecslint.cache.fsio import FileSystem
 from ecslint.checks.base import DEFAULT_OPTIONS
 from ecslint.model import Severity
 from ecslint.settings import Settings
@@ -21,18 +21,20 @@ class ConfigError(Exception):
     """A configuration file that cannot be used; the message is one line naming file and key."""
 
 
-def load_settings(path: str | None = None) -> Settings:
-    """Settings from `path` (--config), else from the first config found walking up from cwd."""
-    found = _explicit(path) if path else find_config(os.getcwd())
+def load_settings(path: str | None = None, fs: FileSystem | None = None) -> Settings:
+    """Settings from `path` (--config), else from the first config found walking up from
+    cwd; read through `fs` (the check's recorded file system)."""
+    fs = fs or FileSystem()
+    found = _explicit(path, fs) if path else find_config(os.getcwd(), fs)
     if found is None:
         return Settings()
     file, table, prefix = found
     shown = _shown(file)
     validate(table, shown, prefix)
-    return _to_settings(table, file, shown)
+    return _to_settings(table, file)
 
 
-def find_config(start: str) -> tuple[str, dict, str] | None:
+def find_config(start: str, fs: FileSystem) -> tuple[str, dict, str] | None:
     """(file, table, key prefix) of the nearest config, as ruff does.
 
     In each directory from `start` up, `.ecslint.toml` wins over `pyproject.toml`; a
@@ -41,11 +43,11 @@ def find_config(start: str) -> tuple[str, dict, str] | None:
     directory = os.path.abspath(start)
     while True:
         dotfile = os.path.join(directory, DOTFILE)
-        if fsio.isfile(dotfile):
-            return dotfile, _read(dotfile), ""
+        if fs.isfile(dotfile):
+            return dotfile, _read(dotfile, fs), ""
         pyproject = os.path.join(directory, PYPROJECT)
-        if fsio.isfile(pyproject) and _mentions_ecslint(pyproject):
-            tool = _read(pyproject).get("tool")
+        if fs.isfile(pyproject) and _mentions_ecslint(pyproject, fs):
+            tool = _read(pyproject, fs).get("tool")
             if isinstance(tool, dict) and "ecslint" in tool:
                 return pyproject, tool["ecslint"], "tool.ecslint"
         parent = os.path.dirname(directory)
@@ -54,13 +56,13 @@ def find_config(start: str) -> tuple[str, dict, str] | None:
         directory = parent
 
 
-def _explicit(path: str) -> tuple[str, dict, str]:
+def _explicit(path: str, fs: FileSystem) -> tuple[str, dict, str]:
     file = os.path.abspath(path)
-    if fsio.isdir(file):
+    if fs.isdir(file):
         raise ConfigError(f"{path}: is a directory, not a configuration file")
-    if not fsio.exists(file):
+    if not fs.exists(file):
         raise ConfigError(f"{path}: no such configuration file")
-    doc = _read(file)
+    doc = _read(file, fs)
     if os.path.basename(file) != PYPROJECT:
         return file, doc, ""
     tool = doc.get("tool")
@@ -69,20 +71,20 @@ def _explicit(path: str) -> tuple[str, dict, str]:
     return file, tool["ecslint"], "tool.ecslint"
 
 
-def _mentions_ecslint(path: str) -> bool:
+def _mentions_ecslint(path: str, fs: FileSystem) -> bool:
     """Cheap test so that an unrelated (even broken) pyproject.toml is never parsed."""
     try:
-        return b"ecslint" in fsio.read_bytes(path)
+        return b"ecslint" in fs.read_bytes(path)
     except OSError:
         return False
 
 
-def _read(path: str) -> dict:
+def _read(path: str, fs: FileSystem) -> dict:
     shown = _shown(path)
     import tomllib
 
     try:
-        return tomllib.loads(fsio.read_bytes(path).decode("utf-8"))
+        return tomllib.loads(fs.read_bytes(path).decode("utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{shown}: invalid TOML: {exc}") from None
     except UnicodeDecodeError:
@@ -183,8 +185,8 @@ def _key(prefix: str, path: list) -> str:
 
 # ------------------------------------------------------------------ to Settings
 
-def _to_settings(table: dict, file: str, shown: str) -> Settings:
-    settings = Settings(config_file=shown)
+def _to_settings(table: dict, file: str) -> Settings:
+    settings = Settings()
     settings.select = list(table.get("select", []))
     settings.ignore = list(table.get("ignore", []))
     if "fail-on" in table:

@@ -1,4 +1,10 @@
-"""The pipeline: inputs -> model -> rules -> locate -> suppress -> filter -> sort."""
+"""The pipeline: problems -> findings -> suppress -> finalize.
+
+A command (check, audit) loads its inputs into models and input problems; the engine runs
+the rules over each model, turns every problem into a finding located in the user's files,
+applies suppressions and the files named on the command line, and finalizes: select and
+ignore, per-file ignores, severity overrides, dedupe and sort.
+"""
 
 from __future__ import annotations
 
@@ -7,13 +13,12 @@ import os
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from ecslint import fsio
+from ecslint import suppress
 from ecslint.checks import ALL_RULES, RULES_BY_CODE
 from ecslint.checks.base import Problem
-from ecslint.model import EcsModel, Finding, Location
+from ecslint.model import EcsModel, Finding, InputProblem, Location
 from ecslint.settings import Settings
-from ecslint.sources.build import RESOURCE_TYPES
-from ecslint.sources.terraform import PreScan, is_tf_file
+
 
 @dataclass
 class Report:
@@ -38,98 +43,26 @@ def display_path(path: str) -> str:
     return rel if not rel.startswith(".." + os.sep + "..") else path
 
 
-# ------------------------------------------------------------------ collecting inputs
+def check(settings: Settings, models: Iterable[EcsModel] = (),
+          problems: Iterable[InputProblem] = (), findings: Iterable[Finding] = (),
+          suppressions: Iterable[suppress.Suppression] = (), shown: set[str] | None = None,
+          live: bool = False) -> list[Finding]:
+    """Every finding of a run, final. `findings` are made by the command itself (the
+    audit's observations); `shown`: report only findings in these (displayed) files."""
+    out = [make_finding("ECS001", p.message, Location(p.file, p.line, p.column))
+           for p in problems]
+    out += findings
+    for model in models:
+        out += run_rules(model, settings, live)
+    sups = list(suppressions)
+    if shown is not None:
+        out = [f for f in out if f.file in shown]
+        sups = [s for s in sups if s.file in shown]
+    out, unused = suppress.apply(out, sups)
+    out += [make_finding("ECS002", f"unused suppression: nothing here reports {codes}", where)
+            for codes, where in unused]
+    return finalize(out, settings)
 
-@dataclass
-class Inputs:
-    module_dirs: set[str] = field(default_factory=set)
-    json_files: list[str] = field(default_factory=list)
-    # Files named on the command line: only their findings are reported (pre-commit).
-    # None when a directory was given (report everything found).
-    targets: set[str] | None = None
-    missing: list[str] = field(default_factory=list)
-
-
-def collect(paths: Iterable[str]) -> Inputs:
-    inputs = Inputs()
-    named: set[str] = set()
-    whole = False
-    for raw in paths:
-        path = os.path.abspath(raw)
-        if fsio.isdir(path):
-            whole = True
-            # Hidden directories (.terraform, .git) are skipped; files sorted.
-            for root, _dirs, files in fsio.walk_inputs(path):
-                if any(is_tf_file(f) for f in files):
-                    inputs.module_dirs.add(root)
-                inputs.json_files += [os.path.join(root, f) for f in sorted(files)
-                                      if f.endswith(".json") and not f.endswith(".tf.json")]
-        elif fsio.isfile(path) or fsio.islink(path):
-            named.add(path)
-            if is_tf_file(path):
-                inputs.module_dirs.add(os.path.dirname(path))
-            elif path.endswith(".json"):
-                inputs.json_files.append(path)
-                # It may be a module's file()/templatefile() input: read nearby modules too.
-                inputs.module_dirs |= _nearby_modules(os.path.dirname(path))
-        else:
-            inputs.missing.append(raw)
-    if named and not whole:
-        inputs.targets = named
-    return inputs
-
-
-def _nearby_modules(directory: str, levels: int = 2) -> set[str]:
-    out = set()
-    for _ in range(levels + 1):
-        try:
-            if fsio.listdir(directory, only="tf"):
-                out.add(directory)
-        except OSError:
-            pass
-        if fsio.isdir(os.path.join(directory, ".git")):
-            break
-        directory = os.path.dirname(directory)
-    return out
-
-
-def module_roots(dirs: set[str], targets: set[str] | None,
-                 scan: PreScan | None = None) -> list[str]:
-    """Directories to evaluate as root modules: those not called by another one we read.
-
-    For named files (pre-commit) a directory called by a parent directory's module is
-    evaluated through that caller, so its variables get the caller's arguments. The module
-    calls come from the reader's text pre-scan, so every file is read once.
-    """
-    scan = scan or PreScan(RESOURCE_TYPES)
-    called: set[str] = set()
-    for d in dirs:
-        called.update(scan.scan(d).calls)
-    roots = {d for d in dirs if d not in called}
-    if targets is not None:
-        for d in list(roots):
-            caller = _find_caller(d, scan)
-            if caller:
-                roots.discard(d)
-                roots.add(caller)
-    return sorted(roots)
-
-
-def _find_caller(directory: str, scan: PreScan, levels: int = 3) -> str | None:
-    parent = directory
-    for _ in range(levels):
-        parent = os.path.dirname(parent)
-        if not parent or parent == os.path.dirname(parent):
-            return None
-        calls = scan.scan(parent).calls
-        if fsio.isdir(os.path.join(parent, ".git")):
-            return parent if directory in calls else None
-        if directory in calls:
-            return _find_caller(parent, scan) or parent
-    return None
-
-
-# ------------------------------------------------------------------ running rules
 
 def run_rules(model: EcsModel, settings: Settings, live: bool = False) -> list[Finding]:
     """Every rule runs; select/ignore apply in finalize(), after suppressions are matched,

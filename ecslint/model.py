@@ -58,6 +58,17 @@ class Location:
 
 
 @dataclass(frozen=True)
+class InputProblem:
+    """An input (a file, or a part of it) that could not be read, parsed or checked: the
+    engine reports it as ECS001."""
+
+    file: str
+    message: str
+    line: int | None = None
+    column: int | None = None
+
+
+@dataclass(frozen=True)
 class Finding:
     """One reported problem. Immutable: the pipeline filters and formats, never edits."""
 

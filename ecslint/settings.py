@@ -18,7 +18,6 @@ class Settings:
     severity: dict[str, Severity] = field(default_factory=dict)  # code -> severity
     options: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_OPTIONS))
     services: dict[str, dict[str, Any]] = field(default_factory=dict)
-    config_file: str | None = None
 
     def rule_options(self) -> Options:
         return Options(values={**DEFAULT_OPTIONS, **self.options}, per_service=self.services)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from ecslint.model import Finding
+from ecslint.model import Finding, Location
 
 _COMMENT = re.compile(r"(#|//)\s*ecslint:\s*ignore\[([^\]]*)\]")
 _BLOCK = re.compile(r'^\s*(resource|module|data)\s+"([^"]+)"(?:\s+"([^"]+)")?')
@@ -59,3 +59,19 @@ def scan(file: str, text: str, block_ends: dict[int, int]) -> list[Suppression]:
                 (f"data.{a}.{b}" if kind == "data" else f"{a}.{b}")
         out.append(Suppression(file, i, m.start() + 1, codes, covered, address))
     return out
+
+
+def apply(findings: list[Finding], sups: list[Suppression]
+          ) -> tuple[list[Finding], list[tuple[str, Location]]]:
+    """The findings no suppression covers, and for each suppression that covered nothing
+    for some of its codes, those codes (comma-separated) and its location (ECS002)."""
+    kept = []
+    for f in findings:
+        hit = next((s for s in sups if s.covers(f)), None)
+        if hit is None:
+            kept.append(f)
+        else:
+            hit.used.update(c for c in hit.codes if f.code.startswith(c))
+    unused = [(", ".join(c for c in s.codes if c not in s.used), Location(s.file, s.line, s.column))
+              for s in sups if any(c not in s.used for c in s.codes)]
+    return kept, unused

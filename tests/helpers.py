@@ -7,9 +7,11 @@ import textwrap
 from pathlib import Path
 
 from ecslint import check
+from ecslint.cache.fsio import FileSystem
 from ecslint.settings import Settings
 from ecslint.sources.build import RESOURCE_TYPES
-from ecslint.sources.terraform import TerraformReader
+from ecslint.sources.hcl.parser import HclParser
+from ecslint.sources.terraform import PreScan, TerraformResult, load
 
 
 def write(root: Path, files: dict[str, str]) -> Path:
@@ -20,12 +22,18 @@ def write(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
+def load_root(root: Path, types: frozenset[str] = RESOURCE_TYPES,
+              parser: HclParser | None = None) -> TerraformResult:
+    """A root module read by the loader `check` uses (every file parsed whole by default)."""
+    fs = FileSystem()
+    return load([str(root)], parser or HclParser(), fs, PreScan(types, fs))
+
+
 def records(root: Path, types: frozenset[str] = RESOURCE_TYPES) -> dict:
     """Evaluated resource records of a root module, by address."""
-    reader = TerraformReader()
-    reader.read_root(str(root), types)
-    assert not reader.result.problems, reader.result.problems
-    return {r.address: r for r in reader.result.records}
+    result = load_root(root, types)
+    assert not result.problems, result.problems
+    return {r.address: r for r in result.records}
 
 
 def lint(paths, settings: Settings | None = None, cwd: Path | None = None):

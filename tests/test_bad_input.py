@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 
-from ecslint.sources import terraform
+from ecslint.cache.fsio import FileSystem
 from helpers import codes, lint, write
 
 GOOD_MODULE = {"main.tf": '''
@@ -66,14 +66,14 @@ def test_non_utf8_file(tmp_path):
 
 def test_unreadable_file(tmp_path, monkeypatch):
     write(tmp_path, {**GOOD_MODULE, "secret.tf": "locals {}\n"})
-    real = terraform.read_source
+    real = FileSystem.read_bytes
 
-    def deny(path):
+    def deny(self, path):
         if path.endswith("secret.tf"):
             raise PermissionError(13, "Permission denied", path)
-        return real(path)
+        return real(self, path)
 
-    monkeypatch.setattr(terraform, "read_source", deny)
+    monkeypatch.setattr(FileSystem, "read_bytes", deny)
     report = lint([tmp_path])
     err = next(f for f in report.findings if f.code == "ECS001")
     assert err.file.endswith("secret.tf") and err.message == "cannot read file: Permission denied"

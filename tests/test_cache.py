@@ -9,12 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from ecslint import cache, check
+from ecslint import __version__, check
+from ecslint.cache import parse as cache
+from ecslint.cache import store as store_mod
 from ecslint.report import render
 from ecslint.settings import Settings
-from ecslint.sources.build import RESOURCE_TYPES
-from ecslint.sources.terraform import TerraformReader, parse_file
-from helpers import write
+from ecslint.sources.hcl.parser import HclParser
+from helpers import load_root, write
 
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE = REPO / "examples" / "terraform"
@@ -39,7 +40,7 @@ MODULE = {
 
 
 def report_text(paths, parse) -> str:
-    report = check.run([str(p) for p in paths], Settings(), parse=parse)
+    report = check.run([str(p) for p in paths], Settings(), parser=parse)
     return render(report, "json")
 
 
@@ -52,19 +53,19 @@ def store_dir(tmp_path) -> Path:
     return tmp_path / "cache"
 
 
-def parser(store_dir: Path) -> cache.Parser:
-    return cache.Parser(cache.Store(str(store_dir)))
+def parser(store_dir: Path) -> cache.CachedParser:
+    return cache.CachedParser(cache.Store(str(store_dir)))
 
 
 def test_cached_runs_are_byte_identical_to_uncached(store_dir, monkeypatch):
     monkeypatch.chdir(EXAMPLE)
-    plain = report_text(["."], parse_file)
+    plain = report_text(["."], HclParser())
     cold, warm = parser(store_dir), parser(store_dir)
     assert report_text(["."], cold) == plain
     assert report_text(["."], warm) == plain
-    assert cold.misses > 0 and cold.hits == 0
-    assert warm.misses == 0 and warm.hits == cold.misses
-    assert report_text(["."], cache.Parser(None)) == plain  # --no-cache
+    assert cold.stats.misses > 0 and cold.stats.hits == 0
+    assert warm.stats.misses == 0 and warm.stats.hits == cold.stats.misses
+    assert report_text(["."], cache.CachedParser(None)) == plain  # --no-cache
 
 
 def dump(value) -> tuple:
@@ -81,11 +82,10 @@ def dump(value) -> tuple:
 
 def test_evaluated_records_match_the_lark_trees(store_dir):
     def records(parse) -> list:
-        reader = TerraformReader(parse)
-        reader.read_root(str(EXAMPLE), RESOURCE_TYPES)
-        return [(r.address, dump(r.values), r.where) for r in reader.result.records]
+        return [(r.address, dump(r.values), r.where)
+                for r in load_root(EXAMPLE, parser=parse).records]
 
-    expected = records(parse_file)
+    expected = records(HclParser())
     assert records(parser(store_dir)) == expected
     assert records(parser(store_dir)) == expected  # from the stored entries
 
@@ -103,13 +103,13 @@ def test_a_file_edited_between_runs_is_read_again(tmp_path, store_dir):
     again = parser(store_dir)
     second = report_text([tmp_path / "m"], again)
     assert '"ECS401"' not in second
-    assert again.misses == 1
-    assert second == report_text([tmp_path / "m"], parse_file)
+    assert again.stats.misses == 1
+    assert second == report_text([tmp_path / "m"], HclParser())
 
 
 def test_corrupt_entries_are_ignored_and_rewritten(tmp_path, store_dir):
     write(tmp_path / "m", MODULE)
-    expected = report_text([tmp_path / "m"], parse_file)
+    expected = report_text([tmp_path / "m"], HclParser())
     report_text([tmp_path / "m"], parser(store_dir))
     files = entries(store_dir)
     assert files
@@ -118,10 +118,10 @@ def test_corrupt_entries_are_ignored_and_rewritten(tmp_path, store_dir):
         f.write_bytes(f.read_bytes()[:20])  # truncated
     again = parser(store_dir)
     assert report_text([tmp_path / "m"], again) == expected
-    assert again.misses == len(files)
+    assert again.stats.misses == len(files)
     third = parser(store_dir)
     assert report_text([tmp_path / "m"], third) == expected
-    assert third.misses == 0  # rewritten whole
+    assert third.stats.misses == 0  # rewritten whole
 
 
 def test_an_entry_for_another_key_is_a_miss(tmp_path, store_dir):
@@ -137,18 +137,18 @@ def test_an_entry_for_another_key_is_a_miss(tmp_path, store_dir):
 
 def test_syntax_errors_are_cached_with_their_position(tmp_path, store_dir):
     write(tmp_path / "m", {**MODULE, "bad.tf": 'locals {\n  a = = 1\n}\n'})
-    expected = report_text([tmp_path / "m"], parse_file)
+    expected = report_text([tmp_path / "m"], HclParser())
     assert '"ECS001"' in expected
     assert report_text([tmp_path / "m"], parser(store_dir)) == expected
     warm = parser(store_dir)
-    assert report_text([tmp_path / "m"], warm) == expected and warm.misses == 0
+    assert report_text([tmp_path / "m"], warm) == expected and warm.stats.misses == 0
 
 
 @pytest.mark.parametrize("depth", [900, 1500])
 def test_deeply_nested_expressions_give_the_same_results(tmp_path, store_dir, depth):
     nested = "(" * depth + '"x"' + ")" * depth
     write(tmp_path / "m", {"main.tf": f'resource "aws_ecs_cluster" "c" {{\n  name = {nested}\n}}\n'})
-    expected = report_text([tmp_path / "m"], parse_file)
+    expected = report_text([tmp_path / "m"], HclParser())
     assert report_text([tmp_path / "m"], parser(store_dir)) == expected
     assert report_text([tmp_path / "m"], parser(store_dir)) == expected
 
@@ -157,8 +157,8 @@ def test_unwritable_cache_directory_still_checks(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("not a directory")
     write(tmp_path / "m", MODULE)
-    p = cache.Parser(cache.Store(str(blocker / "cache")))
-    assert report_text([tmp_path / "m"], p) == report_text([tmp_path / "m"], parse_file)
+    p = cache.CachedParser(cache.Store(str(blocker / "cache")))
+    assert report_text([tmp_path / "m"], p) == report_text([tmp_path / "m"], HclParser())
 
 
 def test_many_misses_give_the_same_results(tmp_path, store_dir):
@@ -169,15 +169,15 @@ def test_many_misses_give_the_same_results(tmp_path, store_dir):
     finally:
         sys.path.remove(str(REPO / "benchmarks"))
     corpus.write(str(tmp_path / "c"), corpus.generate(60, seed=3))
-    expected = report_text([tmp_path / "c"], parse_file)
+    expected = report_text([tmp_path / "c"], HclParser())
     cold = parser(store_dir)
     assert report_text([tmp_path / "c"], cold) == expected
-    assert cold.misses > 8
+    assert cold.stats.misses > 8
     warm = parser(store_dir)
-    assert report_text([tmp_path / "c"], warm) == expected and warm.misses == 0
-    nothing_stored = cache.Parser(None)
+    assert report_text([tmp_path / "c"], warm) == expected and warm.stats.misses == 0
+    nothing_stored = cache.CachedParser(None)
     assert report_text([tmp_path / "c"], nothing_stored) == expected
-    assert nothing_stored.misses == cold.misses
+    assert nothing_stored.stats.misses == cold.stats.misses
 
 
 # ----------------------------------------------------------------------- processes
@@ -192,18 +192,18 @@ def test_cache_directory_from_the_environment(tmp_path, monkeypatch):
     for name in ("ECSLINT_CACHE_DIR", "XDG_CACHE_HOME"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    assert cache.cache_dir() == str(tmp_path / "home" / ".cache" / "ecslint")
+    assert store_mod.cache_dir() == str(tmp_path / "home" / ".cache" / "ecslint")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert cache.cache_dir() == str(tmp_path / "xdg" / "ecslint")
+    assert store_mod.cache_dir() == str(tmp_path / "xdg" / "ecslint")
     monkeypatch.setenv("ECSLINT_CACHE_DIR", str(tmp_path / "mine"))
-    assert cache.cache_dir() == str(tmp_path / "mine")
+    assert store_mod.cache_dir() == str(tmp_path / "mine")
 
 
 def test_key_names_ecslint_and_parser_versions(store_dir):
     from importlib import metadata
 
     salt = cache.Store(str(store_dir)).salt
-    assert f"ecslint-{cache.__version__}" in salt
+    assert f"ecslint-{__version__}" in salt
     assert f"python_hcl2-{metadata.version('python-hcl2')}" in salt
     assert f"lark-{metadata.version('lark')}" in salt
 
@@ -277,15 +277,16 @@ UNRELATED = {"main.tf": '''
 SHARED_ROLE = {"main.tf": 'resource "aws_iam_role" "r" {\n  name = "r"\n}\n'}
 
 
-class Counting:
-    """A parse function that records which files it parsed."""
+class Counting(HclParser):
+    """A parser that records which files it parsed."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.parsed: list[str] = []
 
-    def __call__(self, path: str, text: str):
+    def parse_file(self, path: str, text: str, whole: bool = False):
         self.parsed.append(Path(path).relative_to(self.root).as_posix())
-        return parse_file(path, text)
+        return super().parse_file(path, text, whole)
 
 
 def counting(root: Path) -> Counting:
@@ -299,7 +300,7 @@ def test_roots_without_ecs_resources_are_listed_but_not_parsed(tmp_path):
     write(tmp_path / "infra" / "shared" / "role", SHARED_ROLE)
     write(tmp_path / "ecs", MODULE)
     parse = counting(tmp_path)
-    report = check.run([str(tmp_path)], Settings(), parse=parse)
+    report = check.run([str(tmp_path)], Settings(), parser=parse)
     assert parse.parsed == ["ecs/main.tf"]
     assert report.files == 3
     assert "ECS401" in {f.code for f in report.findings}
@@ -323,7 +324,7 @@ def test_a_module_with_only_variables_called_by_an_ecs_root_is_read(tmp_path):
         }
     '''})
     parse = counting(tmp_path)
-    report = check.run([str(tmp_path)], Settings(), parse=parse)
+    report = check.run([str(tmp_path)], Settings(), parser=parse)
     assert sorted(parse.parsed) == ["naming/outputs.tf", "root/main.tf"]
     assert any("'shop-prod'" in f.message for f in report.findings)
 
@@ -338,7 +339,7 @@ def test_a_root_whose_local_module_holds_ecs_resources_is_kept(tmp_path):
         }
     '''})
     parse = counting(tmp_path)
-    report = check.run([str(tmp_path / "live")], Settings(), parse=parse)
+    report = check.run([str(tmp_path / "live")], Settings(), parser=parse)
     assert sorted(parse.parsed) == ["live/main.tf", "modules/svc/main.tf"]
     assert "ECS401" in {f.code for f in report.findings}
 
@@ -352,14 +353,14 @@ def test_a_module_block_that_cannot_be_followed_by_text_keeps_its_root(tmp_path)
         }
     '''})
     parse = counting(tmp_path)
-    check.run([str(tmp_path / "live")], Settings(), parse=parse)
+    check.run([str(tmp_path / "live")], Settings(), parser=parse)
     assert "live/main.tf" in parse.parsed
 
 
 def test_syntax_errors_in_skipped_roots_show_only_for_named_files(tmp_path, monkeypatch):
     write(tmp_path / "infra", {"main.tf": 'resource "aws_s3_bucket" "b" {\n  bucket = = "x"\n}\n'})
     monkeypatch.chdir(tmp_path)
-    whole = check.run(["."], Settings(), parse=parse_file)
+    whole = check.run(["."], Settings(), parser=HclParser())
     assert not whole.findings and whole.files == 1  # not parsed: no ECS resource in it
-    named = check.run(["infra/main.tf"], Settings(), parse=parse_file)
+    named = check.run(["infra/main.tf"], Settings(), parser=HclParser())
     assert [f.code for f in named.findings] == ["ECS001"]

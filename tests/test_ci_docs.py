@@ -14,7 +14,8 @@ import tomllib
 from ecslint import resources
 from ecslint.checks.base import DEFAULT_OPTIONS
 from ecslint.cli import app
-from ecslint.config import load_settings, validate
+from ecslint.cache.fsio import FileSystem
+from ecslint.config import find_config, load_settings, validate
 from ecslint.model import Severity
 
 yaml = pytest.importorskip("yaml", reason="PyYAML comes with pre-commit (a test dependency)")
@@ -156,7 +157,7 @@ def test_config_examples_validate_and_load(tmp_path, monkeypatch, name, table_of
     (tmp_path / name).write_text(body)
     monkeypatch.chdir(tmp_path)
     settings = load_settings(None)
-    assert settings.config_file == name
+    assert find_config(str(tmp_path), FileSystem())[0] == str(tmp_path / name)
     if name == "pyproject.toml":
         assert settings.severity == {"ECS401": Severity.ERROR, "ECS302": Severity.INFO}
         assert settings.services == {"checkout": {"health_check_cpu_ms": 200,

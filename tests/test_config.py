@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -15,7 +16,8 @@ from click.testing import CliRunner
 from ecslint import resources
 from ecslint.checks.base import DEFAULT_OPTIONS
 from ecslint.cli import app
-from ecslint.config import ConfigError, anchor_glob, load_settings
+from ecslint.cache.fsio import FileSystem
+from ecslint.config import ConfigError, anchor_glob, find_config, load_settings
 from ecslint.model import Severity
 
 FIXTURE = Path(__file__).parent / "fixtures" / "config" / "infra"
@@ -69,10 +71,16 @@ def error_of(*args: str) -> str:
 
 # ------------------------------------------------------------------ discovery
 
+def config_found() -> str | None:
+    """The configuration file the current directory uses, as shown in messages."""
+    found = find_config(os.getcwd(), FileSystem())
+    return None if found is None else os.path.relpath(found[0])
+
+
 def test_no_config_uses_defaults(project):
     assert found("infra") == (1, DEFAULT)
     settings = load_settings(None)
-    assert settings.config_file is None
+    assert config_found() is None
     assert settings.options == DEFAULT_OPTIONS
 
 
@@ -85,7 +93,7 @@ def test_pyproject_tool_table(project):
         select = ["ECS1"]
     ''')
     assert found("infra") == (1, [DEFAULT[2], DEFAULT[4]])
-    assert load_settings(None).config_file == "pyproject.toml"
+    assert config_found() == "pyproject.toml"
 
 
 def test_dotfile_has_top_level_keys(project):
@@ -97,7 +105,7 @@ def test_dotfile_wins_over_pyproject_in_the_same_directory(project):
     toml(project / ".ecslint.toml", 'select = ["ECS401"]\n')
     toml(project / "pyproject.toml", '[tool.ecslint]\nselect = ["ECS103"]\n')
     assert found("infra") == (1, [DEFAULT[0]])
-    assert load_settings(None).config_file == ".ecslint.toml"
+    assert config_found() == ".ecslint.toml"
 
 
 def test_walks_up_and_stops_at_the_nearest_config(project, monkeypatch):
@@ -106,10 +114,10 @@ def test_walks_up_and_stops_at_the_nearest_config(project, monkeypatch):
     monkeypatch.chdir(project / "infra")
     code, findings = found(".")
     assert findings == [("ecs.tf", 18, "ECS103"), ("ecs.tf", 46, "ECS103")]
-    assert load_settings(None).config_file == ".ecslint.toml"
+    assert config_found() == ".ecslint.toml"
     (project / "infra" / ".ecslint.toml").unlink()
     assert found(".") == (1, [("cluster.tf", 1, "ECS401")])
-    assert load_settings(None).config_file == "../.ecslint.toml"
+    assert config_found() == "../.ecslint.toml"
 
 
 def test_pyproject_without_tool_table_does_not_stop_the_walk(project, monkeypatch):

@@ -23,12 +23,12 @@ import pytest
 jsonschema = pytest.importorskip("jsonschema")
 botocore_session = pytest.importorskip("botocore.session")
 
-from ecslint import engine
+from ecslint import discover
+from ecslint.cache.fsio import FileSystem
 from ecslint.model import is_unknown
 from ecslint.sources import taskdef
-from ecslint.sources.build import RESOURCE_TYPES
+from helpers import load_root
 from ecslint.sources.taskdef import decode_container_definitions
-from ecslint.sources.terraform import TerraformReader
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures" / "rules"
@@ -143,11 +143,10 @@ def plain(value: Any) -> Any:
 def module_container_definitions(directory: Path) -> tuple[list[tuple[str, Any]], int]:
     """(address, container definition list) per task definition of a root module, as
     ecslint evaluates them, and how many task definitions had an unknown list."""
-    reader = TerraformReader()
-    reader.read_root(str(directory), RESOURCE_TYPES)
-    assert not reader.result.problems, reader.result.problems
+    result = load_root(directory)
+    assert not result.problems, result.problems
     found, unknown = [], 0
-    for record in reader.result.records:
+    for record in result.records:
         if record.type != "aws_ecs_task_definition":
             continue
         defs = decode_container_definitions(record.values.get("container_definitions"))
@@ -223,8 +222,9 @@ def test_the_fixtures_hold_many_container_definitions():
 def _example_roots() -> list[Path]:
     if not (EXAMPLES / "terraform").is_dir():
         return []
-    inputs = engine.collect([str(EXAMPLES)])
-    return [Path(d) for d in engine.module_roots(inputs.module_dirs, None)]
+    fs = FileSystem()
+    roots, _scan = discover.terraform_roots(discover.collect([str(EXAMPLES)], fs), fs)
+    return [Path(d) for d in roots]
 
 
 def _example_json() -> list[Path]:

@@ -9,12 +9,11 @@ from pathlib import Path
 import pytest
 
 from ecslint import check
-from ecslint.cache import Parser
+from ecslint.cache.parse import CachedParser as Parser
 from ecslint.report import render
 from ecslint.settings import Settings
 from ecslint.sources.hcl import lazy
-from ecslint.sources.hcl.syntax import parse_hcl
-from ecslint.sources.terraform import parse_file
+from ecslint.sources.hcl.parser import HclParser
 from helpers import write
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,7 +51,7 @@ terraform {}
 
 
 def spans_of_whole_parse(text: str) -> list[tuple]:
-    body = parse_hcl(text, "f.tf")
+    body = HclParser().parse_hcl(text, "f.tf")
     return [(b.type, b.labels, b.where.line, b.where.column, b.end_line) for b in body.blocks]
 
 
@@ -111,9 +110,9 @@ def report(path: Path, parse, *names: str) -> str:
 
 def test_lazy_and_whole_parses_give_the_same_reports(tmp_path):
     corpus.write(str(tmp_path), corpus.generate(200, seed=11))
-    assert report(tmp_path, Parser(None)) == report(tmp_path, parse_file)
+    assert report(tmp_path, Parser(None)) == report(tmp_path, HclParser())
     example = REPO / "examples" / "terraform"
-    assert report(example, Parser(None)) == report(example, parse_file)
+    assert report(example, Parser(None)) == report(example, HclParser())
 
 
 BROKEN = {
@@ -149,7 +148,7 @@ def test_syntax_error_in_a_block_that_is_read_is_reported_at_its_line(tmp_path):
           }
         }
     '''})
-    lazy_report, whole_report = report(tmp_path, Parser(None)), report(tmp_path, parse_file)
+    lazy_report, whole_report = report(tmp_path, Parser(None)), report(tmp_path, HclParser())
     assert ("ECS001", "main.tf", 7) in findings(lazy_report)
     assert [f for f in findings(lazy_report) if f[0] == "ECS001"] == \
         [f for f in findings(whole_report) if f[0] == "ECS001"]
@@ -165,7 +164,7 @@ def test_syntax_error_in_an_unread_block_shows_when_the_file_is_named(tmp_path):
 
 
 def test_blocks_parsed_by_one_run_are_stored_for_the_next(tmp_path):
-    from ecslint import cache
+    from ecslint.cache import parse as cache
 
     write(tmp_path / "m", BROKEN)
     store = cache.Store(str(tmp_path / "cache"))
@@ -173,4 +172,4 @@ def test_blocks_parsed_by_one_run_are_stored_for_the_next(tmp_path):
     report(tmp_path, first)
     second = Parser(store)
     assert report(tmp_path, second) == report(tmp_path, first)
-    assert second.misses == 0 and not any(f.dirty for f in second._lazy.values())
+    assert second.stats.misses == 0 and not any(f.dirty for f in second._lazy.values())

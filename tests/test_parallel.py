@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ecslint import check
-from ecslint.cache import Parser
+from ecslint.cache.parse import CachedParser as Parser
 from ecslint.report import render
 from ecslint.settings import Settings
 from ecslint.sources import terraform
@@ -19,19 +19,19 @@ import corpus  # noqa: E402
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="workers are forked")
 
 
-_REAL = terraform.TerraformReader._read_parallel
+_REAL = terraform._read_parallel
 
 
 def _run(path: Path, monkeypatch, parallel: bool, calls: list[bool]) -> str:
     real = _REAL
 
-    def spy(self, roots, types):
-        done = real(self, roots, types)
-        calls.append(done)
+    def spy(reader, roots, types):
+        done = real(reader, roots, types)
+        calls.append(done is not None)
         return done
 
     monkeypatch.setattr(terraform, "PARALLEL_MIN_ROOTS", 2 if parallel else 10**9)
-    monkeypatch.setattr(terraform.TerraformReader, "_read_parallel", spy)
+    monkeypatch.setattr(terraform, "_read_parallel", spy)
     report = check.run([str(path)], Settings(), Parser(None))
     return render(report, "json", color=False)
 

@@ -60,14 +60,13 @@ def run_audit(request: AuditRequest, settings: Settings, *, core: Any = None,
     start = end - window
 
     service_metrics = metrics.collect(aws, live, start, end)
-    findings = engine.run_rules(live.model, settings, live=True)
     stopped = stops.collect(aws, live, start, end)
-    findings += stops.findings(stopped, settings.rule_options(), request.since)
+    observed = stops.findings(stopped, settings.rule_options(), request.since)
     if config is not None:
         model, problems = config
-        findings += problems + drift.findings(model, live)
+        observed += problems + drift.findings(model, live)
 
-    report = Report(findings=engine.finalize(findings, settings),
+    report = Report(findings=engine.check(settings, [live.model], findings=observed, live=True),
                     files=sum(1 for _ in live.model.entities()))
     endpoint = aws.endpoint()
     header = render.Header(account, aws.region,

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any, Callable, Sequence, TypeVar
 
-from ecslint import engine
+from ecslint import discover
 from ecslint.audit import AuditError
 from ecslint.audit.live_model import Live
+from ecslint.cache.fsio import FileSystem
+from ecslint.cache.parse import make_parser
 from ecslint.engine import display_path, make_finding
 from ecslint.model import (Container, ContainerHealthCheck, EcsModel, Entity, Finding, Location,
                            TargetGroupHealthCheck, TaskDefinition, is_unknown)
-from ecslint.sources.build import RESOURCE_TYPES, build
-from ecslint.sources.terraform import TerraformReader
+from ecslint.sources.build import build
+from ecslint.sources.terraform import load
 
 E = TypeVar("E", bound=Entity)
 
@@ -27,17 +28,17 @@ _HC_FIELDS = (("command", "command"), ("interval", "interval"), ("timeout", "tim
 
 def read_configuration(directory: str) -> tuple[EcsModel, list[Finding]]:
     """The Terraform model of a directory (the static pipeline), and its parse errors."""
-    if not os.path.isdir(directory):
+    fs = FileSystem()
+    if not fs.isdir(directory):
         raise AuditError(f"--terraform {directory}: no such directory")
-    inputs = engine.collect([directory])
+    inputs = discover.collect([directory], fs)
     if not inputs.module_dirs:
         raise AuditError(f"--terraform {directory}: no Terraform files found")
-    reader = TerraformReader()
-    for root in engine.module_roots(inputs.module_dirs, None):
-        reader.read_root(root, RESOURCE_TYPES)
+    roots, scan = discover.terraform_roots(inputs, fs)
+    result = load(roots, make_parser(), fs, scan)
     problems = [make_finding("ECS001", p.message, Location(p.file, p.line, p.column))
-                for p in reader.result.problems]
-    return build(reader.result.records), problems
+                for p in result.problems]
+    return build(result.records), problems
 
 
 def _declared(value: Any) -> bool:

@@ -1,4 +1,5 @@
-"""Terraform HCL source: a directory of `.tf`/`.tf.json` files -> resource records."""
+"""The Terraform loader: root module directories of `.tf`/`.tf.json` files -> resource
+records (`load`), and the text pre-scan that tells which roots can hold ECS resources."""
 
 from __future__ import annotations
 
@@ -7,35 +8,23 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import Collection
 
-from ecslint import fsio
-from ecslint.store import cpus
-from ecslint.sources.hcl.module import (Loader, ModuleFiles, ModuleInstance, ParseProblem,
-                                        ResourceRecord)
-from ecslint.sources.hcl.syntax import Body, HclSyntaxError, parse_hcl, parse_tf_json
+from ecslint.cache.fsio import FileSystem, Ops
+from ecslint.cache.store import cpus
+from ecslint.sources.hcl.module import Loader, ModuleFiles, ModuleInstance, ResourceRecord
+from ecslint.sources.hcl.parser import HclParser, ParseStats
+from ecslint.model import InputProblem
+from ecslint.sources.hcl.syntax import HclSyntaxError, parse_tf_json
 
-
-is_tf_file = fsio.is_tf_name
-
-
-def read_source(path: str) -> str:
-    """Read a file as UTF-8 (BOM allowed). Raises OSError / UnicodeDecodeError."""
-    return fsio.read_bytes(path).decode("utf-8-sig")
-
-
-def parse_file(path: str, text: str) -> Body:
-    return parse_tf_json(text, path) if path.endswith(".json") else parse_hcl(text, path)
-
-
-# A parse function can be swapped (the parse cache wraps it).
-ParseFn = Callable[[str, str], Body]
+# Below this many roots per worker, roots are read in-process: a worker costs ~20 ms.
+PARALLEL_MIN_ROOTS = 8
 
 
 @dataclass
 class TerraformResult:
     records: list[ResourceRecord] = field(default_factory=list)
-    problems: list[ParseProblem] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every .tf file read (all modules)
     texts: dict[str, str] = field(default_factory=dict)  # path -> text, for suppressions
     # path -> {first line of a top-level block: its last line}, for suppressions
@@ -43,53 +32,91 @@ class TerraformResult:
     read_by_functions: set[str] = field(default_factory=set)  # file() / templatefile()
 
 
-def _problem(path: str, exc: Exception) -> ParseProblem:
+def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
+         named: Collection[str] = ()) -> TerraformResult:
+    """Evaluate root modules, skipping those that cannot hold a resource of `scan.types`.
+
+    A root is skipped when no file of it or of the local modules it calls names one of the
+    types (a text scan): its files are listed but not parsed, so an HCL syntax error in it
+    is not reported unless one of its files was named. Named files are parsed whole, so
+    that every error in them shows. The other roots are read in worker processes when there
+    are many (`_read_parallel`), else here.
+    """
+    named_dirs = {os.path.dirname(p) for p in named}
+    plan = []
+    for root in roots:
+        reach = scan.reach(root)
+        keep = bool(named_dirs.intersection(reach)) or any(scan.dirs[d].relevant
+                                                           for d in reach)
+        plan.append((root, reach, keep))
+    reader = _Reader(parser, fs, frozenset(named), scan.texts())
+    kept = [root for root, _reach, keep in plan if keep]
+    read_dirs = _read_parallel(reader, kept, scan.types)
+    if read_dirs is None:
+        for root in kept:
+            reader.read_root(root, scan.types)
+        read_dirs = set(reader.modules)
+    parser.flush()
+    result = reader.result
+    for _root, reach, keep in plan:
+        if keep:
+            continue
+        for d in reach:
+            if d not in read_dirs:
+                read_dirs.add(d)
+                result.files.extend(scan.dirs[d].texts)
+                result.texts.update(scan.dirs[d].texts)
+    return result
+
+
+def _problem(path: str, exc: Exception) -> InputProblem:
     if isinstance(exc, HclSyntaxError):
-        return ParseProblem(path, exc.message, exc.line, exc.column)
+        return InputProblem(path, exc.message, exc.line, exc.column)
     if isinstance(exc, UnicodeDecodeError):
         data = exc.object[:exc.start]
         line = data.count(b"\n") + 1
-        return ParseProblem(path, f"file is not valid UTF-8 (byte {exc.start})", line,
+        return InputProblem(path, f"file is not valid UTF-8 (byte {exc.start})", line,
                             exc.start - (data.rfind(b"\n") + 1) + 1)
     if isinstance(exc, OSError):
-        return ParseProblem(path, f"cannot read file: {exc.strerror or exc}")
-    return ParseProblem(path, f"cannot parse file: {exc}")
+        return InputProblem(path, f"cannot read file: {exc.strerror or exc}")
+    return InputProblem(path, f"cannot parse file: {exc}")
 
 
-class TerraformReader:
+class _Reader:
     """Reads module directories once per run and evaluates root modules."""
 
-    def __init__(self, parse: ParseFn = parse_file) -> None:
-        self.parse = parse
+    def __init__(self, parser: HclParser, fs: FileSystem, named: frozenset[str],
+                 texts: dict[str, str]) -> None:
+        self.parser, self.fs, self.named = parser, fs, named
         self.modules: dict[str, ModuleFiles | None] = {}
         self.result = TerraformResult()
-        self.loader = Loader(self.read_module, getattr(parse, "parse_expression", None))
-        self._texts: dict[str, str] = {}  # read by the pre-scan, not parsed yet
+        self.loader = Loader(self.read_module, parser, fs)
+        self.texts = texts  # read by the pre-scan, not parsed yet
 
     def read_module(self, directory: str) -> ModuleFiles | None:
         directory = os.path.normpath(directory)
         if directory in self.modules:
             return self.modules[directory]
-        if not fsio.isdir(directory):
+        if not self.fs.isdir(directory):
             self.modules[directory] = None
             return None
         files = ModuleFiles(directory)
-        names = sorted(fsio.listdir(directory, only="tf"))
-        for name in names:
+        for name in sorted(self.fs.listdir(directory, only="tf")):
             path = os.path.join(directory, name)
-            if fsio.isdir(path):
+            if self.fs.isdir(path):
                 continue
-            if not fsio.exists(path):  # a dangling symbolic link
-                files.problems.append(ParseProblem(path, "cannot read file: broken symbolic "
+            if not self.fs.exists(path):  # a dangling symbolic link
+                files.problems.append(InputProblem(path, "cannot read file: broken symbolic "
                                                          "link"))
                 continue
             self.result.files.append(path)
             try:
-                text = self._texts.pop(path, None)
+                text = self.texts.get(path)
                 if text is None:
-                    text = read_source(path)
+                    text = self.fs.read_text(path)
                 self.result.texts[path] = text
-                body = files.bodies[path] = self.parse(path, text)
+                body = files.bodies[path] = self.parser.parse_file(path, text,
+                                                                   whole=path in self.named)
                 self.result.block_ends[path] = {b.where.line: b.end_line for b in body.blocks
                                                 if b.where.line}
             except (OSError, UnicodeDecodeError, HclSyntaxError) as exc:
@@ -102,17 +129,17 @@ class TerraformReader:
     def _tfvars(self, files: ModuleFiles) -> None:
         names = ["terraform.tfvars", "terraform.tfvars.json"]
         try:  # *.auto.tfvars[.json], as glob would list them (no leading dot)
-            names += sorted(fsio.listdir(files.dir, only="tfvars"))
+            names += sorted(self.fs.listdir(files.dir, only="tfvars"))
         except OSError:
             pass
         for name in names:
             path = os.path.join(files.dir, name)
-            if not fsio.isfile(path):
+            if not self.fs.isfile(path):
                 continue
             try:
-                text = read_source(path)
+                text = self.fs.read_text(path)
                 body = (parse_tf_json(text, path) if name.endswith(".json")
-                        else self.parse(path, text))
+                        else self.parser.parse_file(path, text, whole=True))
             except (OSError, UnicodeDecodeError, HclSyntaxError) as exc:
                 self.result.problems.append(_problem(path, exc))
                 continue
@@ -126,148 +153,112 @@ class TerraformReader:
         root = ModuleInstance(self.loader, files, "", files.dir)
         self.result.records.extend(root.records(types))
         self.result.read_by_functions.update(self.loader.texts)
-        late = getattr(self.parse, "late", None)
-        if late:  # syntax errors of blocks parsed when first read (sources.hcl.lazy)
-            self.result.problems.extend(ParseProblem(*p) for p in late)
-            late.clear()
-
-    def read_roots(self, roots: list[str], scan: PreScan,
-                   named: set[str] | None = None) -> None:
-        """Evaluate root modules, skipping those that cannot hold a resource of `types`.
-
-        A root is skipped when no file of it or of the local modules it calls names one of
-        the types (a text scan): its files are listed but not parsed, so an HCL syntax
-        error in it is not reported unless one of its files was named. The other roots are
-        read in worker processes when there are many (`_read_parallel`), else here.
-        """
-        types = scan.types
-        named_dirs = {os.path.dirname(p) for p in named or ()}
-        if named and isinstance(getattr(self.parse, "whole", None), set):
-            self.parse.whole.update(named)  # named files are parsed whole: every error shows
-        plan = []
-        for root in roots:
-            reach = scan.reach(root)
-            keep = bool(named_dirs.intersection(reach)) or any(scan.dirs[d].relevant
-                                                               for d in reach)
-            plan.append((root, reach, keep))
-        self._texts = {p: t for d in scan.dirs.values() for p, t in d.texts.items()}
-        kept = [root for root, _reach, keep in plan if keep]
-        if not self._read_parallel(kept, types):
-            for root in kept:
-                self.read_root(root, types)
-        flush = getattr(self.parse, "flush", None)
-        if flush is not None:
-            flush()
-        listed: set[str] = set()
-        for _root, reach, keep in plan:
-            if keep:
-                continue
-            for d in reach:
-                if d not in self.modules and d not in listed and d not in self._parallel_dirs:
-                    listed.add(d)
-                    self.result.files.extend(scan.dirs[d].texts)
-                    self.result.texts.update(scan.dirs[d].texts)
-        self._texts = {}
-
-    _parallel_dirs: frozenset[str] = frozenset()
-
-    def _read_parallel(self, roots: list[str], types: frozenset[str]) -> bool:
-        """Evaluate roots in worker processes (forked: they inherit the parser, the pre-scan
-        texts and this reader). Each worker parses and evaluates whole roots, so parsing and
-        evaluation both use every core; results come back in root order, as if read here.
-        False when there are too few roots, one core, or no fork: read them in-process."""
-        workers = min(cpus(), len(roots) // PARALLEL_MIN_ROOTS)
-        if workers < 2 or sys.platform == "win32":
-            return False
-        import concurrent.futures
-        import multiprocessing
-
-        try:
-            context = multiprocessing.get_context("fork")
-        except ValueError:
-            return False
-        from ecslint.sources.hcl import syntax
-
-        syntax._parser()  # loaded once, before the workers fork
-        # Contiguous chunks keep the records in root order; six per worker balance the load
-        # and bound memory (a chunk's state is dropped when it is done).
-        n = min(len(roots), workers * 6)
-        chunks = [roots[len(roots) * i // n:len(roots) * (i + 1) // n] for i in range(n)]
-        global _FORKED
-        _FORKED = (self, types, fsio.recording())
-        results = []
-        try:
-            with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
-                results = list(pool.map(_read_chunk, chunks))
-        except (OSError, concurrent.futures.BrokenExecutor):
-            return False  # no workers (fork failed, one was killed): read in-process
-        finally:
-            _FORKED = None
-        seen_files: set[str] = set()
-        seen_problems: set[tuple] = set()
-        dirs = set()
-        for res, texts, ops, counts in results:
-            fsio.merge(ops)
-            if hasattr(self.parse, "hits"):  # the parse cache's counters, kept by workers
-                self.parse.hits += counts[0]
-                self.parse.misses += counts[1]
-            self.result.records.extend(res.records)
-            for prob in res.problems:
-                k = (prob.file, prob.message, prob.line, prob.column)
-                if k not in seen_problems:
-                    seen_problems.add(k)
-                    self.result.problems.append(prob)
-            for path in res.files:
-                if path not in seen_files:
-                    seen_files.add(path)
-                    self.result.files.append(path)
-                    dirs.add(os.path.dirname(path))
-                    self.result.texts[path] = texts.get(path) or self._texts.get(path, "")
-            self.result.block_ends.update(res.block_ends)
-            self.result.read_by_functions.update(res.read_by_functions)
-        self._parallel_dirs = frozenset(dirs)
-        return True
+        # Syntax errors of blocks parsed when first read (sources.hcl.lazy).
+        self.result.problems.extend(self.parser.errors())
 
 
-# Below this many roots per worker, roots are read in-process: a worker costs ~20 ms.
-PARALLEL_MIN_ROOTS = 8
-_FORKED: tuple | None = None  # (reader, types, recording), inherited by forked workers
-_WORKER_READY = False
+# ------------------------------------------------------------------ worker processes
+
+@dataclass
+class _Job:
+    """What a forked worker inherits: the parent's reader and what to record."""
+
+    reader: _Reader
+    types: frozenset[str]
 
 
-def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], dict, tuple]:
+# Worker-process state: set by the pool's initializer in each worker, never in the parent.
+_worker: _Job | None = None
+
+
+def _start_worker(job: _Job) -> None:
+    global _worker  # noqa: PLW0603 - the one place a worker keeps its job
+    _worker = job
+    gc.freeze()  # inherited objects: never scanned, so their pages stay shared
+
+
+def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str]) -> set[str] | None:
+    """Evaluate roots in worker processes (forked: they inherit the parser, the pre-scan
+    texts and the reader). Each worker parses and evaluates whole roots, so parsing and
+    evaluation both use every core; results come back in root order, as if read here.
+    Returns the module directories read, or None when there are too few roots, one core,
+    or no fork: read them in-process."""
+    workers = min(cpus(), len(roots) // PARALLEL_MIN_ROOTS)
+    if workers < 2 or sys.platform == "win32":
+        return None
+    import concurrent.futures
+    import multiprocessing
+
+    try:
+        context = multiprocessing.get_context("fork")
+    except ValueError:
+        return None
+    reader.parser.prepare()  # loaded once, before the workers fork
+    # Contiguous chunks keep the records in root order; six per worker balance the load
+    # and bound memory (a chunk's state is dropped when it is done).
+    n = min(len(roots), workers * 6)
+    chunks = [roots[len(roots) * i // n:len(roots) * (i + 1) // n] for i in range(n)]
+    try:
+        with concurrent.futures.ProcessPoolExecutor(
+                workers, mp_context=context, initializer=_start_worker,
+                initargs=(_Job(reader, types),)) as pool:
+            results = list(pool.map(_read_chunk, chunks))
+    except (OSError, concurrent.futures.BrokenExecutor):
+        return None  # no workers (fork failed, one was killed): read in-process
+    return _merge(reader, results)
+
+
+def _merge(reader: _Reader, results: list) -> set[str]:
+    out = reader.result
+    seen_files: set[str] = set()
+    seen_problems: set[tuple] = set()
+    dirs = set()
+    for res, texts, ops, stats in results:
+        reader.fs.merge(ops)
+        reader.parser.stats.add(stats)
+        out.records.extend(res.records)
+        for prob in res.problems:
+            k = (prob.file, prob.message, prob.line, prob.column)
+            if k not in seen_problems:
+                seen_problems.add(k)
+                out.problems.append(prob)
+        for path in res.files:
+            if path not in seen_files:
+                seen_files.add(path)
+                out.files.append(path)
+                dirs.add(os.path.dirname(path))
+                out.texts[path] = texts.get(path) or reader.texts.get(path, "")
+        out.block_ends.update(res.block_ends)
+        out.read_by_functions.update(res.read_by_functions)
+    return dirs
+
+
+def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], Ops, ParseStats]:
     """Worker: read some roots with a fresh reader. Returns the chunk's result, the texts
-    the parent lacks, the file-system observations (see ecslint.fsio) made for it and the
-    parse cache's (hits, misses) in it.
+    the parent lacks, the file-system observations made for it and the parser's counters.
 
     Memory stays per chunk: the reader and its evaluation state are dropped after each
-    one (the parse cache makes re-reading a shared module cheap), and the cyclic collector,
-    paused as in the parent, runs once after each chunk over that chunk's objects only
-    (inherited ones are frozen, so their pages are not touched and stay shared)."""
-    global _WORKER_READY
-    parent, types, recording = _FORKED
-    if not _WORKER_READY:
-        _WORKER_READY = True
-        gc.freeze()
-    if recording:
-        fsio.start()
-    before = (getattr(parent.parse, "hits", 0), getattr(parent.parse, "misses", 0))
-    reader = TerraformReader(parent.parse)
-    reader._texts = dict(parent._texts)
+    one (the parse cache makes re-reading a shared module cheap), and the cyclic collector
+    runs once after each chunk over that chunk's objects only (inherited ones are frozen)."""
+    assert _worker is not None
+    parent = _worker.reader
+    parser = parent.parser
+    fs = FileSystem(recording=parent.fs.recording)
+    before = ParseStats(parser.stats.hits, parser.stats.misses)
+    reader = _Reader(parser, fs, parent.named, parent.texts)
     for root in roots:
-        reader.read_root(root, types)
-    flush = getattr(reader.parse, "flush", None)
-    if flush is not None:
-        flush()
+        reader.read_root(root, _worker.types)
+    parser.flush()
     res = reader.result
-    counts = (getattr(parent.parse, "hits", 0) - before[0],
-              getattr(parent.parse, "misses", 0) - before[1])
-    out = (res, {p: t for p, t in res.texts.items() if p not in parent._texts},
-           fsio.stop() if recording else {}, counts)
+    stats = ParseStats(parser.stats.hits - before.hits, parser.stats.misses - before.misses)
+    out = (res, {p: t for p, t in res.texts.items() if p not in parent.texts},
+           fs.observations(), stats)
     del reader
     gc.collect()
     return out
 
+
+# ------------------------------------------------------------------ the pre-scan
 
 # A module block, and one whose source is its first attribute (as `terraform fmt` users
 # write it); compiled by the first scan, not at import.
@@ -287,8 +278,8 @@ class _DirScan:
 class PreScan:
     """Cheap text scan of module directories: which could hold a resource of `types`."""
 
-    def __init__(self, types: frozenset[str]) -> None:
-        self.types = types
+    def __init__(self, types: frozenset[str], fs: FileSystem) -> None:
+        self.types, self.fs = types, fs
         # A shared literal prefix ("aws_") lets the regex engine skip ahead quickly.
         prefix = os.path.commonprefix(sorted(types))
         self.pattern = re.compile(re.escape(prefix) + "(?:" + "|".join(
@@ -297,6 +288,10 @@ class PreScan:
         self.sources = re.compile(_MODULE_SOURCE, re.M)
         self.local_sources = re.compile(_LOCAL_SOURCE, re.M)
         self.dirs: dict[str, _DirScan] = {}
+
+    def texts(self) -> dict[str, str]:
+        """Every file text read so far, by path."""
+        return {p: t for d in self.dirs.values() for p, t in d.texts.items()}
 
     def reach(self, root: str) -> list[str]:
         """`root` and the local module directories it calls, transitively."""
@@ -314,16 +309,16 @@ class PreScan:
             return self.dirs[directory]
         out = self.dirs[directory] = _DirScan()
         try:
-            names = sorted(fsio.listdir(directory, only="tf"))
+            names = sorted(self.fs.listdir(directory, only="tf"))
         except OSError:
             out.relevant = True  # the reader reports what is wrong
             return out
         for name in names:
             path = os.path.join(directory, name)
-            if not fsio.isfile(path):
+            if not self.fs.isfile(path):
                 continue
             try:
-                text = read_source(path)
+                text = self.fs.read_text(path)
             except (OSError, UnicodeDecodeError):
                 out.relevant = True  # reported by the reader as ECS001
                 continue

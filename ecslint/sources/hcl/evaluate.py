@@ -7,21 +7,16 @@ from typing import Any, Callable, Protocol
 
 from ecslint.model import Location, Unknown
 from ecslint.sources.hcl import template
-from ecslint.sources.hcl.syntax import JsonExpr
+from ecslint.sources.hcl.syntax import HclSyntaxError, JsonExpr
 from ecslint.sources.values import EvalError, PosDict, PosList, has_unknown, plain, refs_of
 
 
-class Namespace(Protocol):
-    """What a root name such as `var`, `local`, `module.x` or `aws_x.y` resolves to."""
-
-    def attr(self, name: str) -> Any: ...
-    def index(self, key: Any) -> Any: ...
-    def settle(self) -> Any: ...
-
-
 class Scope(Protocol):
+    """The module instance an expression is evaluated in."""
+
     def root(self, name: str) -> Any: ...
     def call(self, name: str, args: list[Any], raw: list[Any], env: dict) -> Any: ...
+    def parse_expression(self, text: str) -> Any: ...
 
 
 def unknown(*values: Any) -> Unknown:
@@ -228,9 +223,8 @@ class Evaluator:
 
     def parse_fragment(self, text: str, loc: Location) -> Any:
         try:
-            # The parse cache supplies a parser that needs no lark on warm runs.
-            return getattr(self.scope, "parse_expression", parse_expression)(text)
-        except Exception as exc:  # lark's many error kinds
+            return self.scope.parse_expression(text)
+        except HclSyntaxError as exc:
             raise template.TemplateError(f"invalid expression in template: {exc}") from None
 
     def _e_tuple(self, node: Any, env: dict) -> Any:
@@ -491,12 +485,3 @@ class Evaluator:
             return out_l
         return value
 
-
-def parse_expression(text: str) -> Any:
-    """Parse one expression (inside `${...}` of a heredoc or template file)."""
-    from ecslint.sources.hcl.syntax import parse_tree
-
-    tree = parse_tree(f"x = (\n{text}\n)\n")
-    attr = tree.children[0].children
-    attribute = next(c for c in attr if getattr(c, "data", None) == "attribute")
-    return attribute.children[2]

@@ -16,11 +16,14 @@ tool for that. Named files (pre-commit) are always read whole.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from typing import TYPE_CHECKING
 
-from ecslint.compact import compact_body
-from ecslint.model import Location
-from ecslint.sources.hcl.syntax import Body, HclSyntaxError, parse_hcl
+from ecslint.model import InputProblem, Location
+from ecslint.sources.hcl.syntax import Body, HclSyntaxError
+from ecslint.sources.hcl.tree import compact_body
+
+if TYPE_CHECKING:
+    from ecslint.sources.hcl.parser import HclParser
 
 _SKIP = re.compile(r"(?:\s|#[^\n]*|//[^\n]*|/\*(?:.|\n)*?\*/)*")
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
@@ -125,12 +128,13 @@ def _close(text: str, i: int) -> int | None:
 
 
 class LazyFile:
-    """A split file: its blocks' bodies, parsed on first read by `parse_block`."""
+    """A split file: its blocks' bodies, parsed on first read by `parser`, which also
+    hears of their syntax errors."""
 
     def __init__(self, path: str, text: str, spans: list[Span], parsed: dict[int, tuple],
-                 report: Callable[[str, str, int | None, int | None], None]) -> None:
+                 parser: HclParser) -> None:
         self.path, self.text, self.spans, self.parsed = path, text, spans, parsed
-        self.report = report
+        self.parser = parser
         self.dirty = False
         self.uses = 0  # times the file was read in this process
 
@@ -147,10 +151,10 @@ class LazyFile:
         if payload is None:
             _t, _l, start, end, line, column, _e = self.spans[i]
             snippet = " " * (column - 1) + self.text[start:end] + "\n"
-            payload = self.parsed[i] = block_payload(self.path, snippet, line - 1)
+            payload = self.parsed[i] = block_payload(self.parser, self.path, snippet, line - 1)
             self.dirty = True
         if payload[0] == "error":
-            self.report(self.path, payload[1], payload[2], payload[3])
+            self.parser.report(InputProblem(self.path, payload[1], payload[2], payload[3]))
             return Body()
         return payload[1]
 
@@ -179,11 +183,11 @@ class LazyBlock:
         return f"LazyBlock({self.type!r}, {self.labels!r}, {self.where!r})"
 
 
-def block_payload(path: str, snippet: str, offset: int) -> tuple:
+def block_payload(parser: HclParser, path: str, snippet: str, offset: int) -> tuple:
     """Parse one block cut out of `path` into what a LazyFile keeps: ("body", Body) or
     ("error", message, line, column)."""
     try:
-        body = parse_hcl(snippet, path, offset)
+        body = parser.parse_hcl(snippet, path, offset)
     except HclSyntaxError as exc:
         return ("error", exc.message, exc.line, exc.column)
     if len(body.blocks) != 1 or body.attributes:

@@ -7,23 +7,18 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import TYPE_CHECKING, Any, Callable, Iterator
 
-from ecslint import fsio
-from ecslint.model import Location, Unknown
+from ecslint.model import InputProblem, Location, Unknown
 from ecslint.sources.hcl import template, types
-from ecslint.sources.hcl.evaluate import Evaluator, parse_expression, settle, unknown
+from ecslint.sources.hcl.evaluate import Evaluator, settle, unknown
 from ecslint.sources.hcl.functions import FunctionError, call_pure
 from ecslint.sources.hcl.syntax import Block, Body
 from ecslint.sources.values import EvalError, PosDict, PosList, SourceMap, SrcStr
 
-
-@dataclass
-class ParseProblem:
-    file: str
-    message: str
-    line: int | None = None
-    column: int | None = None
+if TYPE_CHECKING:
+    from ecslint.cache.fsio import FileSystem
+    from ecslint.sources.hcl.parser import HclParser
 
 
 @dataclass
@@ -32,7 +27,7 @@ class ModuleFiles:
 
     dir: str
     bodies: dict[str, Body] = field(default_factory=dict)
-    problems: list[ParseProblem] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)
     variables: dict[str, Block] = field(default_factory=dict)
     locals: dict[str, Any] = field(default_factory=dict)  # name -> Attribute
     resources: dict[str, Block] = field(default_factory=dict)  # "type.name" -> Block
@@ -70,9 +65,11 @@ class ResourceRecord:
 class Loader:
     """Shared state of one run: parsed directories and files read by functions."""
 
-    def __init__(self, read_module, parse_expression=None) -> None:
-        self.read_module = read_module  # read_module(dir) -> ModuleFiles
-        self.parse_expression = parse_expression  # for template fragments; None: lark
+    def __init__(self, read_module: Callable[[str], ModuleFiles | None], parser: HclParser,
+                 fs: FileSystem) -> None:
+        self.read_module = read_module
+        self.parser = parser  # also parses template fragments
+        self.fs = fs
         self.texts: dict[str, str | None] = {}
         self.templates: dict[str, Any] = {}
         self.manifests: dict[str, dict[str, str]] = {}
@@ -82,7 +79,7 @@ class Loader:
         if root_dir not in self.manifests:
             path = os.path.join(root_dir, ".terraform", "modules", "modules.json")
             try:
-                entries = json.loads(fsio.read_bytes(path)).get("Modules") or []
+                entries = json.loads(self.fs.read_bytes(path)).get("Modules") or []
                 self.manifests[root_dir] = {e["Key"]: e["Dir"] for e in entries
                                             if isinstance(e, dict) and "Key" in e and "Dir" in e}
             except (OSError, ValueError, AttributeError, TypeError):
@@ -93,7 +90,7 @@ class Loader:
     def read_text(self, path: str) -> str:
         if path not in self.texts:
             try:
-                text = fsio.read_bytes(path).decode("utf-8")
+                text = self.fs.read_bytes(path).decode("utf-8")
                 # As open() in text mode: universal newlines.
                 self.texts[path] = text.replace("\r\n", "\n").replace("\r", "\n")
             except (OSError, UnicodeDecodeError):
@@ -198,8 +195,7 @@ class ModuleInstance:
         return Evaluator(self, file)
 
     def parse_expression(self, text: str) -> Any:
-        parse = self.loader.parse_expression
-        return parse(text) if parse is not None else parse_expression(text)
+        return self.loader.parser.parse_expression(text)
 
     def root(self, name: str) -> Any:
         if name == "var":
@@ -227,7 +223,7 @@ class ModuleInstance:
             path = str(args[0])
             path = path if os.path.isabs(path) else os.path.join(self.root_dir, path)
             if name == "fileexists":
-                return fsio.isfile(path)
+                return self.loader.fs.isfile(path)
             text = self.loader.read_text(path)
             if name == "file":
                 return SrcStr(text, SourceMap.whole_file(path, text))

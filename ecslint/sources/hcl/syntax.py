@@ -1,4 +1,5 @@
-"""Parse `.tf` / `.tf.json` text into blocks and attributes that keep their positions."""
+"""Terraform files as blocks and attributes that keep their positions: a parsed HCL tree
+turned into a Body, and `.tf.json` text parsed into the same shape."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ class HclSyntaxError(Exception):
 @dataclass
 class Attribute:
     name: str
-    expr: Any  # a lark Tree, or JsonExpr for .tf.json
+    expr: Any  # a tree.Node, or JsonExpr for .tf.json
     where: Location
 
 
@@ -47,53 +48,10 @@ class JsonExpr:
     where: Location
 
 
-_PARSER: Any = None
-
-
-class _ToNodes:
-    """lark's inline transformer protocol (`__default__` gets every rule): build a
-    `compact.Node` per rule; a node's position is that of its first token."""
-
-    def __init__(self, node_class: type) -> None:
-        self.node_class = node_class
-
-    def __default__(self, data: Any, children: list, meta: Any) -> Any:
-        node = self.node_class.__new__(self.node_class)
-        node.data, node.children = data, children
-        if children:
-            first = children[0]
-            node.line, node.column = first.line, first.column
-        else:
-            node.line = node.column = None
-        return node
-
-
-def _parser() -> Any:
-    """python-hcl2's grammar in a lark LALR parser that builds `compact.Node`s while it
-    parses (an inline transformer): no lark Tree objects, no separate position pass.
-    About 1.4x faster than hcl2's own parser."""
-    global _PARSER
-    if _PARSER is None:
-        from lark import Lark
-
-        import hcl2.parser
-        from hcl2.postlexer import PostLexer
-
-        from ecslint.compact import Node
-
-        # cache=True: lark keeps the built tables in the temporary directory, keyed by the
-        # grammar's hash, its version and the user (~10x faster than building them).
-        _PARSER = Lark.open("hcl2.lark", rel_to=hcl2.parser.__file__, parser="lalr",
-                            propagate_positions=False, postlex=PostLexer(),
-                            transformer=_ToNodes(Node), cache=True)
-    return _PARSER
-
-
-def parse_tree(text: str) -> Any:
-    """HCL text -> the grammar's `start` node (compact.Node / lark Token leaves)."""
-    if not text.endswith("\n"):
-        text += "\n"  # the grammar wants a trailing newline after the last block
-    return _parser().parse(text)
+def body_of(tree: Any, file: str, offset: int = 0) -> Body:
+    """The Body of a parsed file (the grammar's `start` node), or (with `offset`, the
+    lines before it) of a piece cut out of one."""
+    return _body(tree.children[0], file, offset)
 
 
 def end_line(node: Any) -> int:
@@ -104,27 +62,6 @@ def end_line(node: Any) -> int:
     if end is None:
         end = (getattr(node, "line", None) or 0) + str(node).count("\n")
     return end
-
-
-def parse_hcl(text: str, file: str, offset: int = 0) -> Body:
-    """Parse a file, or (with `offset`, the lines before it) a piece cut out of one."""
-    from lark.exceptions import UnexpectedInput
-
-    try:
-        tree = parse_tree(text)
-    except UnexpectedInput as exc:
-        line = getattr(exc, "line", None)
-        col = getattr(exc, "column", None)
-        token = getattr(exc, "token", None)
-        what = f"unexpected {str(token)!r}" if token not in (None, "") else "unexpected input"
-        if getattr(exc, "token", None) is not None and getattr(exc.token, "type", "") == "$END":
-            what = "unexpected end of file (unclosed block or string?)"
-        raise HclSyntaxError(f"invalid HCL: {what}",
-                             line + offset if line and line > 0 else None,
-                             col if col and col > 0 else None) from None
-    except Exception as exc:  # lark raises a few other kinds on pathological input
-        raise HclSyntaxError(f"invalid HCL: {exc.__class__.__name__}: {exc}") from None
-    return _body(tree.children[0], file, offset)
 
 
 def _name(node: Any) -> str:

@@ -1,6 +1,6 @@
 """A content-addressed store of pickled entries in the user's cache directory.
 
-Used by the parse cache (ecslint.cache) and the result cache (ecslint.memo). Kept free of
+Used by the parse cache (ecslint.cache.parse) and the result cache (ecslint.cache.memo). Kept free of
 heavy imports: a warm run opens it before loading anything else.
 """
 
@@ -16,6 +16,11 @@ except ImportError:  # pragma: no cover - other Pythons
     from hashlib import blake2b as _digest
 
 PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+def digest(text: str) -> str:
+    """A key for text (surrogates allowed: file names and texts may carry them)."""
+    return _digest(text.encode("utf-8", "surrogatepass"), digest_size=20).hexdigest()
 
 
 def cache_dir() -> str:
@@ -126,13 +131,6 @@ class Store:
         except OSError:
             self.writable = False  # read-only or full cache directory: run without writing
         return self.writable
-
-
-def _unlink(path: str) -> None:
-    try:
-        os.unlink(path)
-    except OSError:
-        pass
 
 
 def _unlink(path: str) -> None:

@@ -4,7 +4,7 @@ output without loading the parser, the evaluator or the rules.
 An entry is keyed by the command line, the working directory, the environment variables
 that change output, whether stdout/stderr are terminals, the Python version, the versions
 of the libraries that shape results, and a stamp of every file of the installed package. It holds what the run printed and wrote, and every
-file-system observation the run made (ecslint.fsio: file digests, directory listings,
+file-system observation the run made (ecslint.cache.fsio: file digests, directory listings,
 existence probes, including those of configuration and baseline files). A lookup repeats
 those observations and replays only when all of them are unchanged; any difference means
 a normal run, which rewrites the entry. Entries live in the parse cache's directory and
@@ -19,8 +19,9 @@ import os
 import sys
 from typing import Callable, NamedTuple
 
-from ecslint import __version__, fsio
-from ecslint.store import Store, cache_dir, dist_versions
+from ecslint import __version__
+from ecslint.cache.fsio import FileSystem, unchanged
+from ecslint.cache.store import Store, cache_dir, dist_versions
 
 FORMAT = 2
 VARIANTS = 4  # runs kept per command line and directory
@@ -41,7 +42,7 @@ class Outputs(NamedTuple):
 def _code_stamp() -> str:
     """Size and mtime of every file of the package and its rule data (an edited checkout
     must never replay an older result)."""
-    pkg = os.path.dirname(os.path.abspath(__file__))
+    pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # ecslint/
     parts = []
     for top in (pkg, os.path.join(os.path.dirname(pkg), "rules")):
         for base, dirs, files in os.walk(top):
@@ -72,7 +73,7 @@ class Memo:
         seen: dict = {}  # each observation is made at most once per lookup
         for ops, outputs in self._variants():
             try:
-                if fsio.unchanged(ops, seen):
+                if unchanged(ops, seen):
                     return Outputs(*outputs)
             except (TypeError, ValueError, AttributeError):  # a foreign entry: a miss
                 return None
@@ -91,29 +92,25 @@ class Memo:
             return []
         return [v for v in entry if isinstance(v, tuple) and len(v) == 2]
 
-
-    def record(self, run: Callable[[], int], written: dict[str, str]) -> Outputs:
-        """Run `run` (returns the exit code) with its output captured and its file-system
-        observations recorded; store and return what it printed. `written` is filled by the
-        run with the files it wrote (path -> text). On a crash the captured output is shown
-        and nothing is stored."""
+    def record(self, run: Callable[[FileSystem], tuple[int, dict[str, str]]]) -> Outputs:
+        """Run `run` with its output captured and its file-system observations recorded by
+        the FileSystem it is given; store and return what it printed. `run` returns the
+        exit code and the files it wrote (path -> text). On a crash the captured output is
+        shown and nothing is stored."""
         out, err = _Capture(_isatty(sys.stdout)), _Capture(_isatty(sys.stderr))
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = out, err
-        written.clear()
-        fsio.start()
+        fs = FileSystem(recording=True)
         try:
-            code = run()
+            code, written = run(fs)
         except BaseException:
-            fsio.stop()
             sys.stdout, sys.stderr = saved
             sys.stdout.write(out.getvalue())
             sys.stderr.write(err.getvalue())
             raise
-        ops = fsio.stop()
         sys.stdout, sys.stderr = saved
         outputs = Outputs(out.getvalue(), err.getvalue(), dict(written), code)
-        self.save(ops, outputs)
+        self.save(fs.observations(), outputs)
         return outputs
 
 

@@ -1,8 +1,11 @@
-"""Stored HCL expressions: nested tuples in marshal blobs, read back as Node/Token objects.
+"""The HCL syntax tree: Node and Token, and their compact stored form.
 
-The objects have the part of lark's Tree/Token interface the evaluator reads, so a body
-loaded from the parse cache evaluates exactly like a freshly parsed one without importing
-lark. Each attribute's expression stays a blob until the evaluator first touches it.
+The parser builds these objects; the parse cache stores them as nested tuples in marshal
+blobs and reads them back as the same objects, so a body loaded from the cache evaluates
+exactly like a freshly parsed one. A node keeps the part of lark's Tree/Token interface the
+evaluator reads (`data`, `children`, `meta.line`/`meta.column`; a token is a str with
+`type`, `line` and `column`). A loaded expression stays a blob until the evaluator first
+touches it.
 """
 
 from __future__ import annotations
@@ -10,8 +13,6 @@ from __future__ import annotations
 import dataclasses
 import marshal
 from typing import Any
-
-from ecslint.sources.hcl.syntax import Body
 
 
 class Node:
@@ -160,9 +161,9 @@ def compact_expression(expr: Any, offset: int = 0) -> Any:
     return expr
 
 
-def compact_body(body: Body, offset: int = 0) -> Body:
-    """`offset`: lines to add to the expressions' positions (the Locations of `body` are
-    already right: see syntax.parse_block)."""
+def compact_body(body: Any, offset: int = 0) -> Any:
+    """A parsed `syntax.Body` with its expressions in stored form. `offset`: lines to add
+    to the expressions' positions (the Locations of `body` are already right)."""
     replace = dataclasses.replace
     return replace(body, attributes={k: replace(a, expr=compact_expression(a.expr, offset))
                                      for k, a in body.attributes.items()},

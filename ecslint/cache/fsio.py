@@ -1,0 +1,176 @@
+"""File-system reads that decide a check's result, recorded for the result cache.
+
+Every read of a check run (files, directory listings, existence probes) goes through one
+`FileSystem`. A recording one notes a fingerprint of what each call saw: a content digest,
+a listing digest, a boolean. `unchanged(ops)` repeats the calls and says whether every one
+of them would see the same thing today; a run is a deterministic function of these
+observations (plus its code, options and working directory), so an unchanged record means
+an unchanged result. Kept free of heavy imports: the result cache is checked before
+anything else is loaded.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Callable, Iterator
+
+from ecslint.inputs import is_auto_tfvars, is_input, is_terraform
+
+try:  # the C module behind hashlib.blake2b, without loading OpenSSL (~5 ms at start-up)
+    from _blake2 import blake2b as _blake2b
+except ImportError:  # pragma: no cover - other Pythons
+    from hashlib import blake2b as _blake2b
+
+Ops = dict[tuple[str, str], object]  # (op, path) -> fingerprint
+
+# Name filters of `listdir(only=...)`: a listing is observed through its filter, so that
+# files of no interest (a cache directory appearing next to a module) do not count.
+FILTERS: dict[str, Callable[[str], bool]] = {
+    "tf": is_terraform,
+    "tfvars": is_auto_tfvars,
+}
+# Existence probes: each is os.path's, noted under its name.
+_PROBES: dict[str, Callable[[str], bool]] = {
+    "isfile": os.path.isfile, "isdir": os.path.isdir, "exists": os.path.exists,
+    "islink": os.path.islink}
+
+
+def _digest(data: bytes) -> bytes:
+    return _blake2b(data, digest_size=16).digest()
+
+
+def _error(exc: OSError) -> tuple[str, int]:
+    return ("error", exc.errno or 0)
+
+
+def _list(path: str, only: str | None) -> list[str]:
+    names = os.listdir(path)
+    return names if only is None else [n for n in names if FILTERS[only](n)]
+
+
+def _names_digest(names: list[str]) -> bytes:
+    return _digest("\0".join(sorted(names)).encode("utf-8", "surrogateescape"))
+
+
+def _walk_filter(dirs: list[str], files: list[str]) -> tuple[list[str], list[str]]:
+    """The subdirectories a check descends into (no hidden ones) and its input files."""
+    return (sorted(d for d in dirs if not d.startswith(".")),
+            sorted(f for f in files if is_input(f)))
+
+
+def _walk_digest(dirs: list[str], files: list[str]) -> bytes:
+    return _digest(("\0".join(dirs) + "\0\0" + "\0".join(files))
+                   .encode("utf-8", "surrogateescape"))
+
+
+class FileSystem:
+    """The file system as one check sees it; `recording` notes every observation."""
+
+    def __init__(self, recording: bool = False) -> None:
+        self.ops: Ops | None = {} if recording else None
+
+    @property
+    def recording(self) -> bool:
+        return self.ops is not None
+
+    def observations(self) -> Ops:
+        return dict(self.ops or {})
+
+    def merge(self, ops: Ops) -> None:
+        """Observations made elsewhere (a worker process) count as this run's."""
+        if self.ops is not None:
+            self.ops.update(ops)
+
+    def _note(self, op: str, path: str, seen: object) -> None:
+        if self.ops is not None:
+            self.ops[(op, path)] = seen
+
+    # ------------------------------------------------------------------ the calls
+
+    def read_bytes(self, path: str) -> bytes:
+        try:
+            with open(path, "rb") as fh:
+                data = fh.read()
+        except OSError as exc:
+            self._note("read", path, _error(exc))
+            raise
+        self._note("read", path, _digest(data))
+        return data
+
+    def read_text(self, path: str) -> str:
+        """A file as UTF-8 (BOM allowed). Raises OSError / UnicodeDecodeError."""
+        return self.read_bytes(path).decode("utf-8-sig")
+
+    def listdir(self, path: str, only: str | None = None) -> list[str]:
+        """os.listdir, optionally only the names FILTERS[only] keeps."""
+        op = "listdir" if only is None else f"listdir:{only}"
+        try:
+            names = _list(path, only)
+        except OSError as exc:
+            self._note(op, path, _error(exc))
+            raise
+        self._note(op, path, _names_digest(names))
+        return names
+
+    def _probe(self, op: str, path: str) -> bool:
+        result = _PROBES[op](path)
+        self._note(op, path, result)
+        return result
+
+    def isfile(self, path: str) -> bool:
+        return self._probe("isfile", path)
+
+    def isdir(self, path: str) -> bool:
+        return self._probe("isdir", path)
+
+    def exists(self, path: str) -> bool:
+        return self._probe("exists", path)
+
+    def islink(self, path: str) -> bool:
+        return self._probe("islink", path)
+
+    def walk_inputs(self, top: str) -> Iterator[tuple[str, list[str], list[str]]]:
+        """os.walk over the directories a check descends into (no hidden ones), yielding
+        sorted subdirectories and the input files (ecslint.inputs). Each directory visited
+        is noted through that filter, so other files (reports, caches) do not count."""
+        for root, dirs, files in os.walk(top):
+            dirs[:], files = _walk_filter(dirs, files)
+            self._note("walk", root, _walk_digest(dirs, files))
+            yield root, dirs, files
+
+
+# ------------------------------------------------------------------ checking a record
+
+def _see(op: str, path: str) -> object:
+    if op == "read":
+        try:
+            with open(path, "rb") as fh:
+                return _digest(fh.read())
+        except OSError as exc:
+            return _error(exc)
+    if op == "listdir" or op.startswith("listdir:"):
+        only = op.partition(":")[2] or None
+        if only is not None and only not in FILTERS:
+            return object()
+        try:
+            return _names_digest(_list(path, only))
+        except OSError as exc:
+            return _error(exc)
+    if op == "walk":
+        first = next(os.walk(path), None)
+        return None if first is None else _walk_digest(*_walk_filter(first[1], first[2]))
+    if op in _PROBES:
+        return _PROBES[op](path)
+    return object()  # an unknown kind of observation never matches
+
+
+def unchanged(ops: Ops, now: dict | None = None) -> bool:
+    """Would every recorded call see the same thing now? `now` keeps observations made
+    for an earlier record, so that checking several records repeats none."""
+    now = {} if now is None else now
+    for k, seen in ops.items():
+        if k not in now:
+            now[k] = _see(*k)
+        if now[k] != seen:
+            return False
+    return True
