@@ -2,40 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from dataclasses import dataclass, field
-from typing import Any, Iterator, Mapping
+from typing import Any, Iterator
 
+from ecslint.unknown import UNKNOWN, Unknown, contains3, is_unknown
 
-class Unknown:
-    """A value that cannot be resolved statically; rules stay silent on it.
-
-    `refs` keeps the resource addresses the unresolved expression referred to, so that
-    relations (service -> task definition, alarm -> policy) survive unknown ARNs.
-    """
-
-    __slots__ = ("refs",)
-
-    def __init__(self, refs: frozenset[str] = frozenset()) -> None:
-        self.refs = refs
-
-    def __repr__(self) -> str:
-        return f"Unknown({sorted(self.refs)})" if self.refs else "UNKNOWN"
-
-    def __bool__(self) -> bool:
-        raise TypeError("truth value of an unknown value; test with is_unknown() first")
-
-
-UNKNOWN = Unknown()
-
-
-def is_unknown(value: Any) -> bool:
-    return isinstance(value, Unknown)
-
-
-def known(*values: Any) -> bool:
-    """True when none of the values is unknown (None, i.e. unset, counts as known)."""
-    return not any(isinstance(v, Unknown) for v in values)
+__all__ = ["UNKNOWN", "Unknown", "is_unknown"]  # re-exported: the model's values use them
 
 
 class Severity(str, enum.Enum):
@@ -88,11 +62,28 @@ class Finding:
                 self.container or "", self.message)
 
 
+@dataclass(frozen=True)
+class Step:
+    """A place a value passed through on its way to a model field."""
+
+    loc: Location
+    note: str  # e.g. "passed as var.task_memory"
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a model field's value came from: the place it was written, and the places it
+    passed through on the way (outermost first; provenance fills them)."""
+
+    loc: Location
+    via: tuple[Step, ...] = ()
+
+
 # --------------------------------------------------------------------------------------
 # Entities. Every entity has `address` (Terraform address with module path, task-definition
 # family for JSON, or ARN for live), `where` (its header location) and `locs` (model field
-# name -> Location of the value that set it, e.g. "health_check.timeout"). Values are
-# Python values, None when unset, or Unknown.
+# path -> Origin of the value that set it, e.g. "health_check.timeout"). Values are typed
+# as ecslint.unknown describes: None when unset, a known value, or Unknown.
 # --------------------------------------------------------------------------------------
 
 
@@ -100,70 +91,86 @@ class Finding:
 class Entity:
     address: str
     where: Location
-    locs: dict[str, Location] = field(default_factory=dict, repr=False)
+    locs: dict[str, Origin] = field(default_factory=dict, repr=False)
     tags: dict[str, Any] = field(default_factory=dict, repr=False)
-    # The module directory (or input file) the entity was declared in: pre-commit reporting
-    # and suppressions use where, this groups entities of one configuration.
-    origin: str = ""
+    # The module directory (or input file) the entity was declared in.
+    source: str = ""
 
-    def loc(self, path: str | None = None) -> Location:
-        """Location for a field path, falling back to its parents, then the header."""
+    def record(self, path: str, where: Location | Origin) -> None:
+        """Record where the value of the model field `path` came from: the one way
+        locations enter the model, so they are keyed by model fields, never by the
+        source's spelling."""
+        if not field_path_ok(type(self), path):
+            raise ValueError(f"{type(self).__name__} has no model field {path!r}")
+        self.locs[path] = where if isinstance(where, Origin) else Origin(where)
+
+    def origin(self, path: str | None) -> Origin | None:
+        """The recorded origin of a field path, or of its nearest recorded parent."""
         while path:
             if path in self.locs:
                 return self.locs[path]
             path = path.rpartition(".")[0]
-        return self.where
+        return None
 
+    def loc(self, path: str | None = None) -> Location:
+        """Location for a field path: its origin, else the entity's header (an unset field:
+        the finding is about the resource as a whole)."""
+        found = self.origin(path)
+        return found.loc if found is not None else self.where
+
+
+# Field types, in the comments below: num = int | float (a number), every field may also be
+# None (unset) or Unknown unless it says otherwise.
 
 @dataclass(eq=False)
 class ContainerHealthCheck:
-    command: Any = None
-    interval: Any = None  # seconds; None = default 30
-    timeout: Any = None  # seconds; None = default 5
-    retries: Any = None  # None = default 3
-    start_period: Any = None  # None = off
+    command: Any = None  # list[str]
+    interval: Any = None  # num seconds; None = default 30
+    timeout: Any = None  # num seconds; None = default 5
+    retries: Any = None  # num; None = default 3
+    start_period: Any = None  # num seconds; None = off
 
 
 @dataclass(eq=False)
 class Container(Entity):
     """One container definition (ECS API field names are in the comments)."""
 
-    name: Any = None
-    image: Any = None
-    essential: Any = True  # `essential`, default true
-    cpu: Any = None  # `cpu` units
-    memory: Any = None  # `memory` MiB (hard)
-    memory_reservation: Any = None  # `memoryReservation` MiB (soft)
-    health_check: ContainerHealthCheck | None | Unknown = None
-    command: Any = None  # list[str]
-    entry_point: Any = None  # list[str]
-    environment: Any = None  # dict name -> value
-    firelens: bool = False  # has firelensConfiguration
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+    name: Any = None  # str `name`
+    image: Any = None  # str `image`
+    essential: Any = True  # bool `essential`, default true (never None)
+    cpu: Any = None  # num `cpu` units
+    memory: Any = None  # num `memory` MiB (hard)
+    memory_reservation: Any = None  # num `memoryReservation` MiB (soft)
+    health_check: ContainerHealthCheck | None | Unknown = None  # `healthCheck`
+    command: Any = None  # list[str] `command`
+    entry_point: Any = None  # list[str] `entryPoint`
+    environment: Any = None  # dict name -> value, from `environment`
+    firelens: bool = False  # has `firelensConfiguration` (never None or Unknown)
 
 
 @dataclass(eq=False)
 class TaskDefinition(Entity):
-    family: Any = None
-    cpu: Any = None  # units (int), "1 vCPU" forms converted; None = unset
-    memory: Any = None  # MiB (int), "2 GB" forms converted
-    requires_compatibilities: Any = None  # list[str] | None
-    network_mode: Any = None
+    family: Any = None  # str
+    cpu: Any = None  # num CPU units ("1 vCPU" forms converted)
+    memory: Any = None  # num MiB ("2 GB" forms converted)
+    requires_compatibilities: Any = None  # list[str]
+    network_mode: Any = None  # str
     containers: list[Container] | Unknown = field(default_factory=list)
 
     @property
     def fargate(self) -> bool | Unknown:
-        rc = self.requires_compatibilities
-        if is_unknown(rc):
-            return UNKNOWN
-        return bool(rc) and "FARGATE" in rc
+        return contains3(self.requires_compatibilities, "FARGATE")
 
     @property
     def ec2(self) -> bool | Unknown:
         rc = self.requires_compatibilities
         if is_unknown(rc):
             return UNKNOWN
-        return not rc or "EC2" in rc or "EXTERNAL" in rc
+        if not rc:
+            return True  # the API default
+        if contains3(rc, "EC2") is True or contains3(rc, "EXTERNAL") is True:
+            return True
+        return UNKNOWN if any(is_unknown(x) for x in rc) else False
 
     def container(self, name: Any) -> Container | None:
         if is_unknown(self.containers) or is_unknown(name):
@@ -303,12 +310,35 @@ class EcsModel:
     # True for a live account: the account setting is fetched, so an absent setting is known.
     live: bool = False
 
-    def extend(self, other: EcsModel) -> None:
-        for name in self.__dataclass_fields__:
-            if name != "live":
-                getattr(self, name).extend(getattr(other, name))
-
     def entities(self) -> Iterator[Entity]:
         for name in self.__dataclass_fields__:
             if name != "live":
                 yield from getattr(self, name)
+
+
+# Nested model objects whose fields are part of an entity's field paths.
+_NESTED: dict[tuple[type, str], type] = {
+    (Container, "health_check"): ContainerHealthCheck,
+    (TargetGroup, "health_check"): TargetGroupHealthCheck,
+}
+_LISTS: dict[tuple[type, str], type] = {
+    (Service, "load_balancers"): LoadBalancerAttachment,
+}
+
+
+def field_path_ok(cls: type, path: str) -> bool:
+    """Whether `path` names a model field of entity class `cls`: "memory",
+    "health_check.timeout", "load_balancers.0", "load_balancers.0.container_name"."""
+    head, _, rest = path.partition(".")
+    names = {f.name for f in dataclasses.fields(cls)}
+    if head not in names:
+        return False
+    if not rest:
+        return True
+    if (cls, head) in _NESTED:
+        return rest in {f.name for f in dataclasses.fields(_NESTED[cls, head])}
+    if (cls, head) in _LISTS:
+        index, _, sub = rest.partition(".")
+        return index.isdigit() and (not sub or sub in {
+            f.name for f in dataclasses.fields(_LISTS[cls, head])})
+    return False

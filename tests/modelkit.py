@@ -1,4 +1,8 @@
-"""Terse factories for model objects in rule tests."""
+"""Terse factories for model objects in rule tests.
+
+Values are given as a user would write them and converted as every source converts them
+(ecslint.unknown and the task-size parser), so "2 GB" or "512" work as in Terraform.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,8 @@ from ecslint.model import (
     Cluster, Container, ContainerHealthCheck, EcsModel, Entity, LoadBalancerAttachment,
     Location, MetricAlarm, ScalableTarget, Service, TargetGroup, TargetGroupHealthCheck,
     TaskDefinition, is_unknown)
+from ecslint.sources.taskdef import parse_cpu, parse_memory
+from ecslint.unknown import boolean, number
 
 _LISTS = {
     TaskDefinition: "task_definitions", Service: "services", Cluster: "clusters",
@@ -23,12 +29,21 @@ _LISTS = {
 WHERE = Location("main.tf", 1, 1)
 
 
+def _numbers(fields: dict[str, Any], *names: str) -> dict[str, Any]:
+    return {k: number(v) if k in names else v for k, v in fields.items()}
+
+
 def container(name: str = "app", image: Any = "nginx:1.27", **fields: Any) -> Container:
+    fields = _numbers(fields, "cpu", "memory", "memory_reservation")
+    if "essential" in fields:
+        fields["essential"] = boolean(fields["essential"], True)
     return Container(address=name, where=WHERE, name=name, image=image, **fields)
 
 
 def health_check(**fields: Any) -> ContainerHealthCheck:
-    return ContainerHealthCheck(command=["CMD-SHELL", "curl -f localhost/health"], **fields)
+    return ContainerHealthCheck(command=["CMD-SHELL", "curl -f localhost/health"],
+                                **_numbers(fields, "interval", "timeout", "retries",
+                                           "start_period"))
 
 
 def task(*containers: Container, family: str = "app", compat: Iterable[str] | None = ("EC2",),
@@ -37,6 +52,10 @@ def task(*containers: Container, family: str = "app", compat: Iterable[str] | No
     address = f"aws_ecs_task_definition.{family}"
     fields.setdefault("containers", list(containers))
     rc = fields.pop("requires_compatibilities", list(compat) if compat is not None else None)
+    if "cpu" in fields:
+        fields["cpu"] = parse_cpu(fields["cpu"])
+    if "memory" in fields:
+        fields["memory"] = parse_memory(fields["memory"])
     return TaskDefinition(address=address, where=WHERE, family=family,
                           requires_compatibilities=rc, **fields)
 
@@ -48,7 +67,10 @@ def target_group(name: str = "web", protocol: Any = "HTTP", **fields: Any) -> Ta
 
 
 def tg_health_check(**fields: Any) -> TargetGroupHealthCheck:
-    return TargetGroupHealthCheck(**fields)
+    if "enabled" in fields:
+        fields["enabled"] = boolean(fields["enabled"], True)
+    return TargetGroupHealthCheck(**_numbers(fields, "interval", "timeout",
+                                             "healthy_threshold", "unhealthy_threshold"))
 
 
 def service(td: TaskDefinition | None = None, name: str = "svc",
@@ -56,7 +78,7 @@ def service(td: TaskDefinition | None = None, name: str = "svc",
     """A service; `lbs` are (target group, container name) pairs."""
     address = f"aws_ecs_service.{name}"
     fields.setdefault("load_balancers", [
-        LoadBalancerAttachment(tg, cname, 8080, f"load_balancer.{i}")
+        LoadBalancerAttachment(tg, cname, 8080, f"load_balancers.{i}")
         for i, (tg, cname) in enumerate(lbs)])
     return Service(address=address, where=WHERE, name=name, task_definition=td, **fields)
 

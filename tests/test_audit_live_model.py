@@ -22,7 +22,7 @@ from ecslint.audit.metrics import period_for
 from ecslint.model import ContainerHealthCheck, Location, TargetGroupHealthCheck
 from ecslint.report import render
 from ecslint.settings import Settings
-from ecslint.sources import taskdef
+from ecslint.sources import jsonpos, taskdef
 from test_audit_kit import NOW, REGION, apply_env, fake_aws_env, seed_account
 
 
@@ -107,7 +107,8 @@ def test_containers_map_exactly_as_the_json_source_maps_them(account, tmp_path):
     described.pop("ResponseMetadata")
     path = tmp_path / "api.json"
     path.write_text(json.dumps(described, default=str))
-    from_file = taskdef.load_json_file(str(path), path.read_text())
+    from_file = taskdef.task_definition_from_json(jsonpos.loads(path.read_text(), str(path)),
+                                                  "describe", str(path))
     from_live = next(s for s in live().model.services if s.name == "api").task_definition
     fields = ("name", "image", "essential", "cpu", "memory", "memory_reservation", "command",
               "entry_point", "environment", "firelens")

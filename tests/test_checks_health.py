@@ -103,7 +103,7 @@ def test_ecs201_target_group_silent(tg):
 def test_ecs201_container_health_check():
     td = task(container("web", cpu=64, health_check=health_check()))
     problems = run(ECS201, model(td))
-    assert summary(problems) == [("ECS201", "web", "healthCheck.timeout")]
+    assert summary(problems) == [("ECS201", "web", "health_check.timeout")]
     assert problems[0].message == EXAMPLE.replace("target group", "container 'web'")
     td = task(container("web", cpu=64, health_check=health_check(timeout=9)))
     assert run(ECS201, model(td)) == []
@@ -202,7 +202,7 @@ def test_ecs202_silent(td):
 def test_ecs203_fires_without_grace_period(grace, state):
     problems = run(ECS203, model(served(cpu=256, health_check_grace_period=grace)))
     assert summary(problems) == [("ECS203", "aws_ecs_service.svc",
-                                  "health_check_grace_period_seconds")]
+                                  "health_check_grace_period")]
     assert f"health_check_grace_period_seconds is {state}" in problems[0].message
 
 
@@ -211,7 +211,7 @@ def test_ecs203_grace_shorter_than_start_period():
     svc = service(td, lbs=[(target_group(), "web")], health_check_grace_period=60)
     problems = run(ECS203, model(svc))
     assert summary(problems) == [("ECS203", "aws_ecs_service.svc",
-                                  "health_check_grace_period_seconds")]
+                                  "health_check_grace_period")]
     assert ("health_check_grace_period_seconds 60 is shorter than container 'web' "
             "healthCheck.startPeriod 120 s") in problems[0].message
     svc.health_check_grace_period = 120
@@ -272,14 +272,15 @@ def test_ecs204_target_group_silent(tg):
 
 
 @pytest.mark.parametrize("hc, path, text", [
-    (health_check(timeout=61, interval=90), "healthCheck.timeout", "range 2-60"),
-    (health_check(interval=4, timeout=2), "healthCheck.interval", "range 5-300"),
-    (health_check(retries=0), "healthCheck.retries", "healthCheck.retries 0 is outside"),
-    (health_check(retries=11), "healthCheck.retries", "range 1-10"),
-    (health_check(start_period=301), "healthCheck.startPeriod", "range 0-300"),
-    (health_check(timeout=10, interval=10), "healthCheck.timeout",
+    (health_check(timeout=61, interval=90), "health_check.timeout", "range 2-60"),
+    (health_check(interval=4, timeout=2), "health_check.interval", "range 5-300"),
+    (health_check(retries=0), "health_check.retries", "healthCheck.retries 0 is outside"),
+    (health_check(retries=11), "health_check.retries", "range 1-10"),
+    (health_check(start_period=301), "health_check.start_period", "range 0-300"),
+    (health_check(timeout=10, interval=10), "health_check.timeout",
      "timeout 10 s is not below its interval 10 s"),
-    (health_check(interval=5), "healthCheck.timeout", "timeout 5 s is not below its interval 5 s"),
+    (health_check(interval=5), "health_check.timeout",
+     "timeout 5 s is not below its interval 5 s"),
 ])
 def test_ecs204_container_fires(hc, path, text):
     problems = run(ECS204, model(task(container("web", health_check=hc))))

@@ -140,7 +140,7 @@ def test_ecs103_silent_on_unknown(td):
 
 def test_ecs104_reservation_not_below_memory():
     problems = run(ECS104, model(task(container("app", memory=512, memory_reservation=512))))
-    assert summary(problems) == [("ECS104", "app", "memoryReservation")]
+    assert summary(problems) == [("ECS104", "app", "memory_reservation")]
     assert "memoryReservation 512 MiB is not below its memory 512 MiB" in problems[0].message
     assert run(ECS104, model(task(container("app", memory=512, memory_reservation=511)))) == []
 
@@ -150,7 +150,7 @@ def test_ecs104_container_limit_above_task_memory():
               memory=1024)
     problems = run(ECS104, model(td))
     assert summary(problems) == [("ECS104", "app", "memory"),
-                                 ("ECS104", "log", "memoryReservation")]
+                                 ("ECS104", "log", "memory_reservation")]
     assert "memory 2048 MiB is above the task memory 1024 MiB" in problems[0].message
     assert run(ECS104, model(task(container("app", memory=1024), memory=1024))) == []
 
@@ -170,7 +170,7 @@ def test_ecs104_limits_below_six_mib():
     td = task(container("app", memory=4), container("b", memory_reservation=5))
     problems = run(ECS104, model(td))
     assert summary(problems) == [("ECS104", "app", "memory"),
-                                 ("ECS104", "b", "memoryReservation")]
+                                 ("ECS104", "b", "memory_reservation")]
     assert "memory 4 MiB is below the 6 MiB minimum" in problems[0].message
     assert run(ECS104, model(task(container("app", memory=6)))) == []
 

@@ -12,12 +12,18 @@ CLUSTER = "aws_ecs_cluster.main"
 APP = container("app", image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.4")
 
 
+def _lower(value):
+    """Setting values as the sources normalise them."""
+    return value.lower() if isinstance(value, str) else value
+
+
 def cluster(insights=None):
-    return entity(Cluster, CLUSTER, name="main", container_insights=insights)
+    return entity(Cluster, CLUSTER, name="main", container_insights=_lower(insights))
 
 
 def account(value, name="containerInsights"):
-    return entity(AccountSetting, "aws_ecs_account_setting_default.ci", name=name, value=value)
+    return entity(AccountSetting, "aws_ecs_account_setting_default.ci", name=name,
+                  value=_lower(value))
 
 
 # ECS401 container-insights-disabled -----------------------------------------------------
@@ -28,13 +34,28 @@ def account(value, name="containerInsights"):
 ])
 def test_ecs401_fires(insights, text):
     problems = run(ECS401, model(cluster(insights)))
-    assert summary(problems) == [("ECS401", CLUSTER, "setting.value")]
+    assert summary(problems) == [("ECS401", CLUSTER, "container_insights")]
     assert problems[0].message.startswith(text)
 
 
 @pytest.mark.parametrize("insights", ["enabled", "enhanced", "Enhanced", UNKNOWN])
 def test_ecs401_silent(insights):
     assert run(ECS401, model(cluster(insights))) == []
+
+
+def test_setting_values_are_read_case_insensitively_from_terraform(tmp_path):
+    from helpers import codes, lint, write
+
+    write(tmp_path, {"main.tf": '''
+        resource "aws_ecs_cluster" "main" {
+          name = "main"
+          setting {
+            name  = "containerInsights"
+            value = "Enhanced"
+          }
+        }
+    '''})
+    assert [c for c in codes(lint([tmp_path])) if c.startswith("ECS40")] == []
 
 
 @pytest.mark.parametrize("value", ["enabled", "enhanced", "on"])
@@ -60,7 +81,7 @@ def test_ecs401_unknown_account_default_is_silent(setting):
 
 def test_ecs402_fires_when_enabled_not_enhanced():
     problems = run(ECS402, model(cluster("enabled")))
-    assert summary(problems) == [("ECS402", CLUSTER, "setting.value")]
+    assert summary(problems) == [("ECS402", CLUSTER, "container_insights")]
     assert problems[0].message.startswith(
         "Container Insights is enabled on cluster 'main' but not enhanced")
 
@@ -96,7 +117,7 @@ def test_repository_drops_tag_and_digest():
 def test_ecs403_fires_without_collector():
     problems = run(ECS403, model(task(APP, family="api")))
     assert summary(problems) == [
-        ("ECS403", "aws_ecs_task_definition.api", "container_definitions")]
+        ("ECS403", "aws_ecs_task_definition.api", "containers")]
     assert "(${ECS_CONTAINER_METADATA_URI_V4}/task/stats)" in problems[0].message
 
 

@@ -36,8 +36,8 @@ def alarm(*policies, metric="CPUReservation", namespace="AWS/ECS", name="cpu", *
 # ECS301 cluster-scaling-disabled: capacity providers ------------------------------------
 
 @pytest.mark.parametrize("status, path, text", [
-    (None, "managed_scaling", "capacity provider 'ec2' has no managed_scaling"),
-    ("DISABLED", "managed_scaling.status", "has managed_scaling status DISABLED"),
+    (None, "managed_scaling_status", "capacity provider 'ec2' has no managed_scaling"),
+    ("DISABLED", "managed_scaling_status", "has managed_scaling status DISABLED"),
 ])
 def test_ecs301_capacity_provider_without_managed_scaling(status, path, text):
     problems = run(ECS301, model(provider(status, asg())))
@@ -70,7 +70,7 @@ def test_ecs301_capacity_provider_scaled_by_reservation_alarm_is_silent():
 ])
 def test_ecs301_capacity_provider_alarm_that_does_not_scale_its_group(scaler):
     assert summary(run(ECS301, model(provider(None, asg()), scaler)))[0] == (
-        "ECS301", CP, "managed_scaling")
+        "ECS301", CP, "managed_scaling_status")
 
 
 def test_ecs301_capacity_provider_unresolved_relations_are_silent():
@@ -89,11 +89,11 @@ def test_ecs301_disabled_alarm_or_policy_reported_with_the_capacity_provider():
     group = asg()
     off = policy(group, enabled=False)
     problems = run(ECS301, model(provider(None, group), alarm(off)))
-    assert summary(problems) == [("ECS301", CP, "managed_scaling"),
+    assert summary(problems) == [("ECS301", CP, "managed_scaling_status"),
                                  ("ECS301", "aws_autoscaling_policy.up", "enabled")]
     off_alarm = alarm(policy(group), actions_enabled=False)
     problems = run(ECS301, model(provider(None, group), off_alarm))
-    assert summary(problems) == [("ECS301", CP, "managed_scaling"),
+    assert summary(problems) == [("ECS301", CP, "managed_scaling_status"),
                                  ("ECS301", "aws_cloudwatch_metric_alarm.cpu", "actions_enabled")]
 
 
@@ -207,7 +207,7 @@ def test_ecs303_scale_out_suspended():
     t = target(app_policy(), dynamic_scaling_out_suspended=True, min_capacity=1, max_capacity=4)
     problems = run(ECS303, model(service(task(), scalable_target=t), t))
     assert summary(problems) == [("ECS303", "aws_appautoscaling_target.svc",
-                                  "suspended_state.dynamic_scaling_out_suspended")]
+                                  "dynamic_scaling_out_suspended")]
     assert "dynamic_scaling_out_suspended = true" in problems[0].message
 
 

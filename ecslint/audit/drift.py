@@ -112,12 +112,12 @@ def findings(config: EcsModel, live: Live) -> list[Finding]:
         cfg = _by_name(config.clusters, cluster.name)
         if cfg is not None:
             drift(cluster, f"cluster '{cluster.name}'", "containerInsights", cfg,
-                  "setting.value", cfg.container_insights, cluster.container_insights)
+                  "container_insights", cfg.container_insights, cluster.container_insights)
     for cp in model.capacity_providers:
         cfg_cp = _by_name(config.capacity_providers, cp.name)
         if cfg_cp is not None:
             drift(cp, f"capacity provider '{cp.name}'", "managed_scaling.status", cfg_cp,
-                  "managed_scaling.status", cfg_cp.managed_scaling_status,
+                  "managed_scaling_status", cfg_cp.managed_scaling_status,
                   cp.managed_scaling_status)
     for tg in model.target_groups:
         cfg_tg = _by_name(config.target_groups, tg.name)
@@ -126,7 +126,7 @@ def findings(config: EcsModel, live: Live) -> list[Finding]:
             continue
         for attr, arg in _TG_FIELDS:
             drift(tg, f"target group '{tg.name}'", f"health_check.{arg}", cfg_tg,
-                  f"health_check.{arg}", getattr(cfg_tg.health_check, attr),
+                  f"health_check.{attr}", getattr(cfg_tg.health_check, attr),
                   getattr(tg.health_check, attr))
     for live_service in live.services:
         svc = live_service.service
@@ -170,9 +170,9 @@ def _task_drift(drift: Callable[..., None], td: TaskDefinition, cfg: TaskDefinit
         live_hc = live_c.health_check
         if not isinstance(live_hc, ContainerHealthCheck):
             if live_hc is None:
-                drift(live_c, who, "healthCheck", cfg_c, "healthCheck", HEALTH_CHECK, None,
+                drift(live_c, who, "healthCheck", cfg_c, "health_check", HEALTH_CHECK, None,
                       live_c)
             continue
         for attr, key in _HC_FIELDS:
-            drift(live_c, who, f"healthCheck.{key}", cfg_c, f"healthCheck.{key}",
+            drift(live_c, who, f"healthCheck.{key}", cfg_c, f"health_check.{attr}",
                   getattr(cfg_hc, attr), getattr(live_hc, attr), live_c)

@@ -94,7 +94,7 @@ def _clusters(aws: Aws, wanted: list[str]) -> tuple[list[Cluster], dict[str, lis
         if found is None:
             for ref in chunk:
                 out.setdefault(name_of(ref), Cluster(
-                    address=ref, where=at(ref), origin=ref, name=name_of(ref),
+                    address=ref, where=at(ref), source=ref, name=name_of(ref),
                     container_insights=UNKNOWN))
             continue
         missing = sorted(name_of(f.get("arn", "")) for f in found.get("failures", [])
@@ -105,7 +105,7 @@ def _clusters(aws: Aws, wanted: list[str]) -> tuple[list[Cluster], dict[str, lis
             if raw.get("status") == "INACTIVE":
                 continue
             arn = raw["clusterArn"]
-            cluster = Cluster(address=arn, where=at(arn), origin=arn, name=raw["clusterName"])
+            cluster = Cluster(address=arn, where=at(arn), source=arn, name=raw["clusterName"])
             cluster.container_insights = next(
                 (s.get("value") for s in raw.get("settings", [])
                  if s.get("name") == "containerInsights"), None)
@@ -148,7 +148,7 @@ def _capacity_providers(aws: Aws, model: EcsModel, providers: dict[str, list[str
         for raw in (p for page in pages for p in page.get("capacityProviders", [])):
             arn = raw.get("capacityProviderArn") or raw["name"]
             provider = raw.get("autoScalingGroupProvider") or {}
-            cp = CapacityProvider(address=arn, where=at(arn), origin=arn, name=raw["name"],
+            cp = CapacityProvider(address=arn, where=at(arn), source=arn, name=raw["name"],
                                   uses_auto_scaling_group=bool(provider))
             managed = provider.get("managedScaling")
             cp.managed_scaling_status = managed.get("status", "ENABLED") if managed else None
@@ -231,7 +231,7 @@ def _services(aws: Aws, clusters: list[Cluster], wanted: list[str]
 def _service(raw: dict[str, Any], cluster: Cluster) -> Service:
     arn = raw["serviceArn"]
     tags = {t.get("key"): t.get("value") for t in raw.get("tags", [])}
-    svc = Service(address=arn, where=at(arn), origin=arn, tags=tags, name=raw["serviceName"],
+    svc = Service(address=arn, where=at(arn), source=arn, tags=tags, name=raw["serviceName"],
                   cluster=cluster, launch_type=raw.get("launchType"),
                   scheduling_strategy=raw.get("schedulingStrategy") or "REPLICA",
                   health_check_grace_period=raw.get("healthCheckGracePeriodSeconds"))
@@ -253,7 +253,7 @@ def _task_definitions(aws: Aws, arns: list[str]) -> dict[str, TaskDefinition]:
                          f"task definition {name_of(arn)} (ECS1xx, ECS2xx, ECS4xx)",
                          taskDefinition=arn, include=["TAGS"])
         if found is None:
-            out[arn] = TaskDefinition(address=arn, where=at(arn), origin=arn,
+            out[arn] = TaskDefinition(address=arn, where=at(arn), source=arn,
                                       family=name_of(arn).split(":")[0], cpu=UNKNOWN,
                                       memory=UNKNOWN, requires_compatibilities=UNKNOWN,
                                       network_mode=UNKNOWN, containers=UNKNOWN)

@@ -42,7 +42,7 @@ def target_groups(aws: Aws, arns: Iterable[str]) -> TargetGroups:
                           TargetGroupArns=chunk)
         if pages is None:
             for arn in chunk:
-                out.by_arn[arn] = TargetGroup(address=arn, where=at(arn), origin=arn,
+                out.by_arn[arn] = TargetGroup(address=arn, where=at(arn), source=arn,
                                               name=arn.split("/")[-2] if "/" in arn else arn,
                                               protocol=UNKNOWN, target_type=UNKNOWN,
                                               health_check=UNKNOWN)
@@ -50,7 +50,7 @@ def target_groups(aws: Aws, arns: Iterable[str]) -> TargetGroups:
         for raw in (tg for page in pages for tg in page.get("TargetGroups", [])):
             arn = raw["TargetGroupArn"]
             out.by_arn[arn] = TargetGroup(
-                address=arn, where=at(arn), origin=arn, name=raw.get("TargetGroupName"),
+                address=arn, where=at(arn), source=arn, name=raw.get("TargetGroupName"),
                 protocol=raw.get("Protocol"), target_type=raw.get("TargetType"),
                 health_check=TargetGroupHealthCheck(
                     enabled=raw.get("HealthCheckEnabled", True),
@@ -104,7 +104,7 @@ def scalable_targets(aws: Aws, services: dict[str, Service]) -> list[ScalableTar
             address = raw.get("ScalableTargetARN") or f"application-autoscaling:ecs:{rid}"
             suspended = raw.get("SuspendedState") or {}
             target = ScalableTarget(
-                address=address, where=at(address), origin=address, resource_id=rid,
+                address=address, where=at(address), source=address, resource_id=rid,
                 service_namespace=raw.get("ServiceNamespace"),
                 scalable_dimension=raw.get("ScalableDimension"),
                 min_capacity=raw.get("MinCapacity"), max_capacity=raw.get("MaxCapacity"),
@@ -126,7 +126,7 @@ def _scaling_policies(aws: Aws, resource_id: str) -> list[AppScalingPolicy]:
         return [AppScalingPolicy(address=f"{resource_id} policies (not verified)",
                                  where=at(resource_id), policy_type=UNKNOWN)]
     return [AppScalingPolicy(address=p["PolicyARN"], where=at(p["PolicyARN"]),
-                             origin=p["PolicyARN"], policy_type=p.get("PolicyType"))
+                             source=p["PolicyARN"], policy_type=p.get("PolicyType"))
             for page in pages for p in page.get("ScalingPolicies", [])]
 
 
@@ -153,7 +153,7 @@ def reservation_alarms(aws: Aws, cluster_names: set[str]) -> list[tuple[MetricAl
         if cluster not in cluster_names:
             continue
         arn = raw["AlarmArn"]
-        out.append((MetricAlarm(address=arn, where=at(arn), origin=arn,
+        out.append((MetricAlarm(address=arn, where=at(arn), source=arn,
                                 namespace=raw["Namespace"], metric_name=raw["MetricName"],
                                 actions_enabled=raw.get("ActionsEnabled", True),
                                 alarm_actions=list(raw.get("AlarmActions", []))), cluster))
@@ -173,14 +173,14 @@ def scaling_policies(aws: Aws, action_arns: Iterable[str]) -> dict[str, AutoScal
                           AutoScalingGroupName=group, PolicyNames=sorted(names))
         if pages is None:
             for arn in names.values():
-                out[arn] = AutoScalingPolicy(address=arn, where=at(arn), origin=arn,
+                out[arn] = AutoScalingPolicy(address=arn, where=at(arn), source=arn,
                                              enabled=UNKNOWN)
             continue
         for raw in (p for page in pages for p in page.get("ScalingPolicies", [])):
             arn = names.get(raw.get("PolicyName"), raw.get("PolicyARN"))
             # `Enabled` is omitted by some API versions; the API default is enabled.
             out[arn] = AutoScalingPolicy(address=raw.get("PolicyARN", arn),
-                                         where=at(raw.get("PolicyARN", arn)), origin=arn,
+                                         where=at(raw.get("PolicyARN", arn)), source=arn,
                                          enabled=raw.get("Enabled", True))
     return out
 
@@ -199,7 +199,7 @@ def auto_scaling_groups(aws: Aws, names: Iterable[str]) -> dict[str, AutoScaling
         for raw in (g for page in pages for g in page.get("AutoScalingGroups", [])):
             arn = raw.get("AutoScalingGroupARN") or raw["AutoScalingGroupName"]
             out[raw["AutoScalingGroupName"]] = AutoScalingGroup(
-                address=arn, where=at(arn), origin=arn, name=raw["AutoScalingGroupName"],
+                address=arn, where=at(arn), source=arn, name=raw["AutoScalingGroupName"],
                 min_size=raw.get("MinSize"), max_size=raw.get("MaxSize"),
                 suspended_processes=sorted(p["ProcessName"]
                                            for p in raw.get("SuspendedProcesses", [])))

@@ -10,8 +10,7 @@ from typing import Any, Iterable
 from ecslint.audit.aws import Aws, chunks
 from ecslint.audit.live_model import Live, LiveService
 from ecslint.checks.base import Options
-from ecslint.checks.common import essential as is_essential
-from ecslint.checks.common import is_number, number, service_option
+from ecslint.checks.common import is_number, service_option
 from ecslint.engine import make_finding
 from ecslint.model import Finding, Location, Service
 
@@ -173,7 +172,7 @@ def _essential(live: LiveService) -> frozenset[str] | None:
     td = live.service.task_definition
     if td is None or not isinstance(td.containers, list):
         return None
-    names = [c.name for c in td.containers if is_essential(c) is True]
+    names = [c.name for c in td.containers if c.essential is True]
     return frozenset(names) if all(isinstance(n, str) for n in names) else None
 
 
@@ -258,9 +257,9 @@ def _limits(svc: Service, container_name: str) -> str:
     td = svc.task_definition
     container = td.container(container_name) if td is not None else None
     parts = []
-    if container is not None and is_number(number(container.memory)):
+    if container is not None and is_number(container.memory):
         parts.append(f"container memory {container.memory} MiB")
-    if td is not None and is_number(number(td.memory)):
+    if td is not None and is_number(td.memory):
         parts.append(f"task memory {td.memory} MiB")
     return f" (current revision: {', '.join(parts)})" if parts else ""
 
@@ -276,7 +275,7 @@ def _health_message(svc: Service, stops: list[Stop], kind: str, window: str,
         parts.append(f"{_plural(events, 'service event')} reported failing {kind} health "
                      "checks")
     head = f"service '{svc.name}': {' and '.join(parts)} in the last {window} ({_latest(stops)}); "
-    cpu = number(svc.max_cpu_utilization)
+    cpu = svc.max_cpu_utilization
     threshold = float(service_option(options, "cpu_saturation", svc, svc.task_definition))
     if not is_number(cpu):
         tail = ("maximum CPUUtilization in the window unknown (no CloudWatch data), so CPU "

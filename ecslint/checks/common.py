@@ -1,29 +1,21 @@
-"""Helpers the rule modules share: reading numbers, essential flags and rule options."""
+"""Helpers the rule modules share: containers, related services and rule options.
+
+Values are already typed (ecslint.unknown): rules test them with `is_number`, `is_unknown`
+and the three-valued helpers, and never convert.
+"""
 
 from __future__ import annotations
 
 from typing import Any, Iterator
 
 from ecslint.checks.base import Options
-from ecslint.model import UNKNOWN, Container, EcsModel, Service, TaskDefinition, is_unknown
-from ecslint.units import number, task_size  # noqa: F401  (re-exported for the rules)
-
-def is_number(value: Any) -> bool:
-    """True for a value `number()` resolved to an actual number."""
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+from ecslint.model import Container, EcsModel, Service, TaskDefinition, is_unknown
+from ecslint.unknown import any3, is_number  # noqa: F401  (the rules' vocabulary)
 
 
 def containers(td: TaskDefinition) -> list[Container] | None:
     """The task's containers, or None when the list itself is unknown."""
     return None if is_unknown(td.containers) else td.containers
-
-
-def essential(container: Container) -> Any:
-    """ECS semantics: essential unless it says `essential: false`; UNKNOWN when unresolved."""
-    value = container.essential
-    if is_unknown(value):
-        return UNKNOWN
-    return not (value is False or (isinstance(value, str) and value.lower() == "false"))
 
 
 def services_of(model: EcsModel, td: TaskDefinition) -> Iterator[Service]:

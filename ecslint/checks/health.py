@@ -7,8 +7,7 @@ from dataclasses import dataclass
 from typing import Any, Iterator
 
 from ecslint.checks.base import Options, Problem, Rule
-from ecslint.checks.common import (
-    containers, essential, is_number, number, quote, service_option, services_of, task_size)
+from ecslint.checks.common import containers, is_number, quote, service_option, services_of
 from ecslint.model import (
     Container, ContainerHealthCheck, EcsModel, Entity, Service, Severity, TargetGroup,
     TargetGroupHealthCheck, TaskDefinition, is_unknown)
@@ -18,7 +17,7 @@ CONTAINER_INTERVAL = 30
 TARGET_GROUP_INTERVAL = 30
 _NLB_PROTOCOLS = frozenset({"TCP", "TLS", "UDP", "TCP_UDP"})
 
-# (model field, locs key, AWS minimum, maximum)
+# (health-check model field, its name in messages, AWS minimum, maximum)
 Ranges = tuple[tuple[str, str, int, int], ...]
 _TARGET_GROUP_RANGES: Ranges = (
     ("interval", "health_check.interval", 5, 300),
@@ -37,13 +36,13 @@ _CONTAINER_RANGES: Ranges = (
 def serving_cpu(td: TaskDefinition, container: Container) -> float | None:
     """q: the vCPU available to `container`, or None when it cannot be known."""
     cs = containers(td)
-    task_cpu, own = task_size(td.cpu, "vcpu"), number(container.cpu)
+    task_cpu, own = td.cpu, container.cpu
     if cs is None or is_unknown(task_cpu) or is_unknown(own):
         return None
     if task_cpu is None:
         # EC2 without a task cap: the container's shares are what it gets on a busy host.
         return own / 1024 if is_number(own) and own > 0 else None
-    cpus = [number(c.cpu) for c in cs]
+    cpus = [c.cpu for c in cs]
     if task_cpu <= 0 or any(is_unknown(x) for x in cpus):
         return None
     q = task_cpu / 1024
@@ -76,7 +75,7 @@ class Latency:
 def latency(options: Options, service: Service | None, td: TaskDefinition, q: float) -> Latency:
     cpu_ms = float(service_option(options, "health_check_cpu_ms", service, td))
     peak = float(service_option(options, "peak_utilization", service, td))
-    observed = number(service.max_cpu_utilization) if service is not None else None
+    observed = service.max_cpu_utilization if service is not None else None
     if is_number(observed) and observed / 100 > peak:
         peak = observed / 100
     return Latency(q, cpu_ms, peak)
@@ -90,7 +89,6 @@ def target_group_default_timeout(tg: TargetGroup) -> int | None:
         protocol = tg.protocol
     if not isinstance(protocol, str) or is_unknown(tg.protocol):
         return None
-    protocol = protocol.upper()
     # TCP/TLS/UDP target groups only exist on Network Load Balancers.
     network = tg.load_balancer_type == "network" or str(tg.protocol).upper() in _NLB_PROTOCOLS
     if protocol in _NLB_PROTOCOLS or (network and protocol == "HTTPS"):
@@ -108,7 +106,7 @@ def _target_group_timeout(tg: TargetGroup) -> Any:
     if hc is not None:
         if is_unknown(hc.enabled) or hc.enabled is False:
             return None
-        timeout = number(hc.timeout)
+        timeout = hc.timeout
         if timeout is not None:
             return timeout if is_number(timeout) else None
     return target_group_default_timeout(tg)
@@ -148,14 +146,13 @@ def _container_timeouts(model: EcsModel, options: Options) -> Iterator[_Timeout]
             hc = c.health_check
             if not isinstance(hc, ContainerHealthCheck):
                 continue
-            timeout = number(hc.timeout)
-            timeout = CONTAINER_TIMEOUT if timeout is None else timeout
+            timeout = CONTAINER_TIMEOUT if hc.timeout is None else hc.timeout
             q = serving_cpu(td, c)
             if not is_number(timeout) or q is None:
                 continue
             for service in runners:
                 yield _Timeout(f"container {quote(c.name)}", timeout,
-                               latency(options, service, td, q), c, "healthCheck.timeout", c)
+                               latency(options, service, td, q), c, "health_check.timeout", c)
 
 
 def health_check_timeout_below_latency(model: EcsModel, options: Options) -> Iterator[Problem]:
@@ -181,8 +178,7 @@ def cpu_unset(model: EcsModel, options: Options) -> Iterator[Problem]:
         if td.ec2 is not True or td.cpu is not None:
             continue
         for c in containers(td) or ():
-            cpu = number(c.cpu)
-            if essential(c) is True and (cpu is None or cpu == 0):
+            if c.essential is True and (c.cpu is None or c.cpu == 0):
                 yield Problem(
                     "ECS202",
                     f"essential container {quote(c.name)} has no cpu and the task no task-level "
@@ -198,7 +194,7 @@ def _start_period(service: Service) -> tuple[float, Container] | None:
     for lb in service.load_balancers:
         container = td.container(lb.container_name) if td is not None else None
         hc = container.health_check if container is not None else None
-        period = number(hc.start_period) if isinstance(hc, ContainerHealthCheck) else None
+        period = hc.start_period if isinstance(hc, ContainerHealthCheck) else None
         if is_number(period):
             periods.append((period, container))
     return max(periods, key=lambda p: p[0], default=None)
@@ -206,10 +202,10 @@ def _start_period(service: Service) -> tuple[float, Container] | None:
 
 def health_check_grace_period_missing(model: EcsModel, options: Options) -> Iterator[Problem]:
     for service in model.services:
-        lbs, grace = service.load_balancers, number(service.health_check_grace_period)
+        lbs, grace = service.load_balancers, service.health_check_grace_period
         if is_unknown(lbs) or not lbs or is_unknown(grace):
             continue
-        path = "health_check_grace_period_seconds"
+        path = "health_check_grace_period"
         if grace is None or grace == 0:
             state = "unset" if grace is None else "0"
             yield Problem(
@@ -232,14 +228,14 @@ def health_check_grace_period_missing(model: EcsModel, options: Options) -> Iter
 
 def _out_of_range(subject: str, hc: Any, ranges: Ranges, entity: Entity, consequence: str,
                   container: Container | None = None) -> Iterator[Problem]:
-    for field, path, low, high in ranges:
-        value = number(getattr(hc, field))
+    for field, label, low, high in ranges:
+        value = getattr(hc, field)
         if is_number(value) and not low <= value <= high:
             yield Problem(
                 "ECS204",
-                f"{subject} {path} {value:g} is outside the AWS range {low}-{high}: "
+                f"{subject} {label} {value:g} is outside the AWS range {low}-{high}: "
                 f"{consequence}",
-                entity, path, container)
+                entity, f"health_check.{field}", container)
 
 
 def _timeout_not_below_interval(subject: str, timeout: Any, interval: Any, entity: Entity,
@@ -262,7 +258,7 @@ def _target_group_settings(tg: TargetGroup) -> Iterator[Problem]:
         return
     rejected = "AWS rejects the target group"
     yield from _out_of_range("target group", hc, _TARGET_GROUP_RANGES, tg, rejected)
-    timeout, interval = number(hc.timeout), number(hc.interval)
+    timeout, interval = hc.timeout, hc.interval
     timeout = target_group_default_timeout(tg) if timeout is None else timeout
     interval = TARGET_GROUP_INTERVAL if interval is None else interval
     yield from _timeout_not_below_interval("target group", timeout, interval, tg,
@@ -275,11 +271,11 @@ def _container_settings(c: Container) -> Iterator[Problem]:
         return
     subject = f"container {quote(c.name)}"
     yield from _out_of_range(subject, hc, _CONTAINER_RANGES, c, "registration fails", c)
-    timeout, interval = number(hc.timeout), number(hc.interval)
+    timeout, interval = hc.timeout, hc.interval
     timeout = CONTAINER_TIMEOUT if timeout is None else timeout
     interval = CONTAINER_INTERVAL if interval is None else interval
     yield from _timeout_not_below_interval(
-        subject, timeout, interval, c, "healthCheck.timeout",
+        subject, timeout, interval, c, "health_check.timeout",
         "the next check starts before a slow one has timed out", c)
 
 

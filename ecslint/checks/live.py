@@ -5,14 +5,14 @@ from __future__ import annotations
 from typing import Iterator
 
 from ecslint.checks.base import Options, Problem, Rule
-from ecslint.checks.common import is_number, number, quote, service_option
+from ecslint.checks.common import is_number, quote, service_option
 from ecslint.model import EcsModel, Severity
 
 
 def _peaks(model: EcsModel, options: Options, code: str, field: str, option: str,
            metric: str, consequence: str) -> Iterator[Problem]:
     for service in model.services:
-        peak = number(getattr(service, field))
+        peak = getattr(service, field)
         threshold = float(service_option(options, option, service, service.task_definition))
         if is_number(peak) and peak >= threshold:
             yield Problem(

@@ -5,8 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ecslint.checks.base import Options, Problem, Rule
-from ecslint.checks.common import (
-    containers, essential, is_number, number, quote, task_option, task_size)
+from ecslint.checks.common import containers, is_number, quote, task_option
 from ecslint.model import Container, EcsModel, Severity, TaskDefinition, is_unknown
 from ecslint.resources import load_json
 
@@ -37,10 +36,10 @@ def memory_reservation_missing(model: EcsModel, options: Options) -> Iterator[Pr
         cs = containers(td)
         if cs is None or len(cs) < 2:
             continue
-        total = task_size(td.memory, "gb")
+        total = td.memory
         whole = f"{total} MiB" if is_number(total) else "memory"
         for c in cs:
-            if essential(c) is True and _unset(c):
+            if c.essential is True and _unset(c):
                 yield Problem(
                     "ECS102",
                     f"essential container {quote(c.name)} sets neither memory nor "
@@ -51,17 +50,16 @@ def memory_reservation_missing(model: EcsModel, options: Options) -> Iterator[Pr
 
 def _assigned(container: Container) -> Any:
     """Memory assigned to a container: `memory`, else `memoryReservation`, else 0."""
-    memory = number(container.memory)
-    if memory is not None:
-        return memory
-    reservation = number(container.memory_reservation)
+    if container.memory is not None:
+        return container.memory
+    reservation = container.memory_reservation
     return 0 if reservation is None else reservation
 
 
 def container_memory_below_task(model: EcsModel, options: Options) -> Iterator[Problem]:
     for td in model.task_definitions:
         cs = containers(td)
-        total = task_size(td.memory, "gb")
+        total = td.memory
         if cs is None or not is_number(total) or total <= 0:
             continue
         assigned = [_assigned(c) for c in cs]
@@ -72,7 +70,7 @@ def container_memory_below_task(model: EcsModel, options: Options) -> Iterator[P
         if free < ratio * total:
             continue
         for c in cs:
-            limit = number(c.memory)
+            limit = c.memory
             if is_number(limit):
                 yield Problem(
                     "ECS103",
@@ -84,14 +82,15 @@ def container_memory_below_task(model: EcsModel, options: Options) -> Iterator[P
 
 
 def _container_limits(c: Container, total: Any) -> Iterator[Problem]:
-    memory, reservation = number(c.memory), number(c.memory_reservation)
+    memory, reservation = c.memory, c.memory_reservation
     if is_number(memory) and is_number(reservation) and reservation >= memory:
         yield Problem(
             "ECS104",
             f"container {quote(c.name)} memoryReservation {reservation} MiB is not below its "
             f"memory {memory} MiB: registration fails",
-            c, "memoryReservation", c)
-    for key, value in (("memory", memory), ("memoryReservation", reservation)):
+            c, "memory_reservation", c)
+    for field, key, value in (("memory", "memory", memory),
+                              ("memory_reservation", "memoryReservation", reservation)):
         if not is_number(value):
             continue
         if value < MIN_CONTAINER_MIB:
@@ -99,17 +98,17 @@ def _container_limits(c: Container, total: Any) -> Iterator[Problem]:
                 "ECS104",
                 f"container {quote(c.name)} {key} {value} MiB is below the "
                 f"{MIN_CONTAINER_MIB} MiB minimum: the container cannot start",
-                c, key, c)
+                c, field, c)
         elif is_number(total) and value > total:
             yield Problem(
                 "ECS104",
                 f"container {quote(c.name)} {key} {value} MiB is above the task memory {total} "
                 "MiB: the task cannot be placed or started",
-                c, key, c)
+                c, field, c)
 
 
 def _reservation_sum(td: TaskDefinition, cs: list[Container], total: Any) -> Iterator[Problem]:
-    reservations = [number(c.memory_reservation) for c in cs]
+    reservations = [c.memory_reservation for c in cs]
     if not is_number(total) or any(is_unknown(r) for r in reservations):
         return
     reserved = [r for r in reservations if r is not None]
@@ -127,7 +126,7 @@ def memory_limits_inconsistent(model: EcsModel, options: Options) -> Iterator[Pr
         cs = containers(td)
         if cs is None:
             continue
-        total = task_size(td.memory, "gb")
+        total = td.memory
         for c in cs:
             yield from _container_limits(c, total)
         yield from _reservation_sum(td, cs, total)
@@ -154,7 +153,7 @@ def fargate_task_size_invalid(model: EcsModel, options: Options) -> Iterator[Pro
     for td in model.task_definitions:
         if td.fargate is not True:
             continue
-        cpu, memory = task_size(td.cpu, "vcpu"), task_size(td.memory, "gb")
+        cpu, memory = td.cpu, td.memory
         for key, value in (("cpu", cpu), ("memory", memory)):
             if value is None:
                 yield Problem(

@@ -6,7 +6,7 @@ from fnmatch import fnmatchcase
 from typing import Any, Iterable, Iterator
 
 from ecslint.checks.base import Options, Problem, Rule
-from ecslint.checks.common import containers, essential, quote, task_option
+from ecslint.checks.common import any3, containers, quote, task_option
 from ecslint.model import UNKNOWN, Container, EcsModel, Severity, is_unknown
 
 _CLUSTER_ON = frozenset({"enabled", "enhanced"})
@@ -22,13 +22,9 @@ _NEW_RELIC = ("newrelic/nri-ecs",)
 _ADOT_NO_TASK_METRICS = "ecs-default-config.yaml"
 
 
-def _lower(value: Any) -> Any:
-    return value.lower() if isinstance(value, str) else value
-
-
 def _account_default(model: EcsModel) -> Any:
     """The containerInsights account default here: a lowercase value, None or UNKNOWN."""
-    values = [UNKNOWN if is_unknown(s.name) else _lower(s.value)
+    values = [UNKNOWN if is_unknown(s.name) else s.value
               for s in model.account_settings
               if s.name == "containerInsights" or is_unknown(s.name)]
     on = [v for v in values if v in _ACCOUNT_ON]
@@ -42,7 +38,7 @@ def _account_default(model: EcsModel) -> Any:
 def container_insights_disabled(model: EcsModel, options: Options) -> Iterator[Problem]:
     account = _account_default(model)
     for cluster in model.clusters:
-        value = _lower(cluster.container_insights)
+        value = cluster.container_insights
         if is_unknown(value) or value in _CLUSTER_ON:
             continue
         if value is None:
@@ -55,13 +51,13 @@ def container_insights_disabled(model: EcsModel, options: Options) -> Iterator[P
             "ECS401",
             f"cluster {quote(cluster.name)} {state}: no task and service CPU or memory "
             "metrics, so OOM kills and CPU starvation cannot be traced",
-            cluster, "setting.value")
+            cluster, "container_insights")
 
 
 def container_insights_not_enhanced(model: EcsModel, options: Options) -> Iterator[Problem]:
     account = _account_default(model)
     for cluster in model.clusters:
-        value = _lower(cluster.container_insights)
+        value = cluster.container_insights
         source = ""
         if value is None and not is_unknown(account):
             value, source = account, " by the account default"
@@ -71,15 +67,7 @@ def container_insights_not_enhanced(model: EcsModel, options: Options) -> Iterat
                 f"Container Insights is enabled{source} on cluster {quote(cluster.name)} but not "
                 "enhanced: there are no per-container metrics, so the container that runs out "
                 "of memory or CPU cannot be singled out",
-                cluster, "setting.value")
-
-
-def _any(verdicts: Iterable[Any]) -> Any:
-    """Three-valued or: True if any is True, else UNKNOWN if any is unknown, else False."""
-    verdicts = list(verdicts)
-    if any(v is True for v in verdicts):
-        return True
-    return UNKNOWN if any(is_unknown(v) for v in verdicts) else False
+                cluster, "container_insights")
 
 
 def repository(image: str) -> str:
@@ -133,7 +121,7 @@ def _datadog_collects(container: Container) -> Any:
     value = environment.get("ECS_FARGATE") if isinstance(environment, dict) else None
     if is_unknown(value):
         return UNKNOWN
-    return value is True or _lower(value) == "true"
+    return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
 def _image_collects(container: Container, globs: list[str]) -> Any:
@@ -159,7 +147,7 @@ def collects_stats(container: Container, globs: list[str]) -> Any:
     # FireLens routes logs only; it never counts as a metrics collector.
     if container.firelens is True:
         return False
-    return _any((_image_collects(container, globs), _references_stats(container)))
+    return any3((_image_collects(container, globs), _references_stats(container)))
 
 
 def _globs(model: EcsModel, options: Options, td: Any) -> list[str]:
@@ -175,20 +163,20 @@ def metrics_sidecar_missing(model: EcsModel, options: Options) -> Iterator[Probl
         if not cs:
             continue
         globs = _globs(model, options, td)
-        if _any(collects_stats(c, globs) for c in cs) is False:
+        if any3(collects_stats(c, globs) for c in cs) is False:
             yield Problem(
                 "ECS403",
                 f"no container collects task-metadata stats (${{{METADATA_VARIABLE}}}"
                 "/task/stats): per-container memory peaks and CPU throttling go unrecorded, "
                 "so an OOM kill or CPU starvation cannot be diagnosed",
-                td, "container_definitions")
+                td, "containers")
 
 
 def metrics_sidecar_essential(model: EcsModel, options: Options) -> Iterator[Problem]:
     for td in model.task_definitions:
         globs = _globs(model, options, td)
         for c in containers(td) or ():
-            if collects_stats(c, globs) is True and essential(c) is True:
+            if collects_stats(c, globs) is True and c.essential is True:
                 yield Problem(
                     "ECS404",
                     f"stats collector container {quote(c.name)} is essential: if it crashes, ECS "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Iterator
 
 from ecslint.checks.base import Options, Problem, Rule
-from ecslint.checks.common import is_number, number, quote
+from ecslint.checks.common import is_number, quote
 from ecslint.model import (
     UNKNOWN, AutoScalingGroup, EcsModel, MetricAlarm, ScalableTarget, Severity, is_unknown)
 
@@ -47,16 +47,14 @@ def _capacity_providers(model: EcsModel) -> Iterator[Problem]:
             continue
         if any(_may_scale(alarm, cp.auto_scaling_group) for alarm in model.alarms):
             continue
-        if status is None:
-            state, path = "has no managed_scaling", "managed_scaling"
-        else:
-            state, path = "has managed_scaling status DISABLED", "managed_scaling.status"
+        state = "has no managed_scaling" if status is None else \
+            "has managed_scaling status DISABLED"
         yield Problem(
             "ECS301",
             f"capacity provider {quote(cp.name)} {state} and no enabled CPUReservation/"
             "MemoryReservation alarm scales its Auto Scaling group: the cluster adds no "
             "instances when tasks do not fit, so new tasks wait unplaced",
-            cp, path)
+            cp, "managed_scaling_status")
 
 
 def _alarms(model: EcsModel) -> Iterator[Problem]:
@@ -155,8 +153,8 @@ def service_autoscaling_suspended(model: EcsModel, options: Options) -> Iterator
                 "ECS303",
                 "scalable target has dynamic_scaling_out_suspended = true: scaling policies "
                 "never add tasks, so the service cannot scale out under load",
-                target, "suspended_state.dynamic_scaling_out_suspended")
-        low, high = number(target.min_capacity), number(target.max_capacity)
+                target, "dynamic_scaling_out_suspended")
+        low, high = target.min_capacity, target.max_capacity
         if is_number(low) and is_number(high) and high <= low:
             yield Problem(
                 "ECS303",

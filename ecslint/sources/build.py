@@ -1,4 +1,8 @@
-"""Terraform resource records (from HCL or plan JSON) -> the normalized model, with relations."""
+"""Terraform resource records (from HCL or plan JSON) -> the normalized model, with relations.
+
+Every value is converted once here (ecslint.unknown) and its location recorded under its
+model field (`take`), so rules read typed fields and report model paths.
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,10 @@ from ecslint.model import (UNKNOWN, AccountSetting, AppScalingPolicy, AutoScalin
                            Service, TargetGroup, TargetGroupHealthCheck, TaskDefinition,
                            Unknown)
 from ecslint.sources.hcl.module import ResourceRecord
-from ecslint.sources.taskdef import containers_from, decode_container_definitions, parse_cpu, \
-    parse_memory
+from ecslint.sources.taskdef import (Convert, containers_from, decode_container_definitions,
+                                     parse_cpu, parse_memory, position, take)
 from ecslint.sources.values import refs_of
+from ecslint.unknown import boolean, number, text, texts
 
 RESOURCE_TYPES = frozenset({
     "aws_ecs_task_definition", "aws_ecs_service", "aws_ecs_cluster",
@@ -41,23 +46,15 @@ def _blocks(values: dict, key: str) -> list[dict]:
     return [b for b in v if isinstance(b, dict)] if isinstance(v, list) else []
 
 
-def _locs(values: Any, prefix: str = "", out: dict | None = None) -> dict[str, Location]:
-    """Field path -> Location for attributes and nested blocks (first block unnumbered)."""
-    out = {} if out is None else out
-    pos = getattr(values, "pos", None)
-    if not isinstance(values, dict) or not isinstance(pos, dict):
-        return out
-    for key, val in values.items():
-        if key in pos:
-            out.setdefault(prefix + key, pos[key])
-        if isinstance(val, list) and val and isinstance(val[0], dict):
-            item_pos = getattr(val, "pos", [])
-            for i, item in enumerate(val):
-                if i < len(item_pos) and item_pos[i] is not None:
-                    out.setdefault(f"{prefix}{key}.{i}", item_pos[i])
-                _locs(item, f"{prefix}{key}.{i}.", out)
-            _locs(val[0], f"{prefix}{key}.", out)
-    return out
+def _block_where(values: dict, key: str) -> Location | None:
+    """Where the first `key` block (or attribute) of `values` was written, if known."""
+    v = values.get(key)
+    return (position(v, 0) if isinstance(v, list) else None) or position(values, key)
+
+
+def _record(entity: Entity, path: str, where: Location | None) -> None:
+    if where is not None:
+        entity.record(path, where)
 
 
 def _tags(values: dict) -> dict:
@@ -65,24 +62,16 @@ def _tags(values: dict) -> dict:
     return dict(tags) if isinstance(tags, dict) else {}
 
 
-def _entity(cls: type[E], rec: ResourceRecord, **kw: Any) -> E:
-    return cls(address=rec.address, where=rec.where, locs=_locs(rec.values),
-               tags=_tags(rec.values), origin=rec.origin, **kw)
+def _entity(cls: type[E], rec: ResourceRecord) -> E:
+    return cls(address=rec.address, where=rec.where, tags=_tags(rec.values),
+               source=rec.module_dir)
 
 
-def _bool(value: Any, default: Any) -> Any:
-    """A value with its default when unset ("true"/"false" strings made bools)."""
-    if value is None:
-        return default
-    if isinstance(value, str) and value.lower() in ("true", "false"):
-        return value.lower() == "true"
-    return value
-
-
-def _num(value: Any) -> Any:
-    if isinstance(value, str) and re.fullmatch(r"-?\d+", value.strip()):
-        return int(value)
-    return value
+def _fields(entity: Entity, values: dict, fields: tuple[tuple[str, str, Convert], ...],
+            target: Any = None, prefix: str = "") -> None:
+    """`take` each (model field, Terraform argument, converter) of `fields`."""
+    for field, key, convert in fields:
+        take(entity, prefix + field, values, key, convert, target)
 
 
 # ------------------------------------------------------------------ matching references
@@ -134,30 +123,66 @@ def _one(value: Any, candidates: Sequence[E], names: Any = None) -> E | None:
 
 # ------------------------------------------------------------------ entities
 
+def _upper(v: Any) -> Any:
+    v = text(v)
+    return v.upper() if isinstance(v, str) else v
+
+
+def _lower(v: Any) -> Any:
+    v = text(v)
+    return v.lower() if isinstance(v, str) else v
+
+
+Fields = tuple[tuple[str, str, Convert], ...]  # (model field, Terraform argument, converter)
+_TASK_FIELDS: Fields = (
+    ("family", "family", text), ("cpu", "cpu", parse_cpu), ("memory", "memory", parse_memory),
+    ("requires_compatibilities", "requires_compatibilities", texts),
+    ("network_mode", "network_mode", text),
+    ("containers", "container_definitions", lambda v: None))  # decoded below
+_TARGET_GROUP_FIELDS: Fields = (
+    ("name", "name", text), ("protocol", "protocol", _upper),
+    ("target_type", "target_type", text))
+_TG_HEALTH_CHECK_FIELDS: Fields = (
+    ("enabled", "enabled", lambda v: boolean(v, True)), ("interval", "interval", number),
+    ("timeout", "timeout", number), ("healthy_threshold", "healthy_threshold", number),
+    ("unhealthy_threshold", "unhealthy_threshold", number), ("protocol", "protocol", _upper))
+_ASG_FIELDS: Fields = (
+    ("name", "name", text), ("min_size", "min_size", number), ("max_size", "max_size", number),
+    ("suspended_processes", "suspended_processes", texts))
+_ALARM_FIELDS: Fields = (
+    ("namespace", "namespace", text), ("metric_name", "metric_name", text),
+    ("actions_enabled", "actions_enabled", lambda v: boolean(v, True)),
+    ("alarm_actions", "alarm_actions", texts))
+_TARGET_FIELDS: Fields = (
+    ("resource_id", "resource_id", text), ("service_namespace", "service_namespace", text),
+    ("scalable_dimension", "scalable_dimension", text),
+    ("min_capacity", "min_capacity", number), ("max_capacity", "max_capacity", number))
+_SERVICE_FIELDS: Fields = (
+    ("name", "name", text), ("launch_type", "launch_type", _upper),
+    ("scheduling_strategy", "scheduling_strategy", lambda v: text(v, "REPLICA")),
+    ("health_check_grace_period", "health_check_grace_period_seconds", number))
+
+
 def _task_definition(rec: ResourceRecord) -> TaskDefinition:
-    v = rec.values
-    td = _entity(TaskDefinition, rec, family=v.get("family"), cpu=parse_cpu(v.get("cpu")),
-                 memory=parse_memory(v.get("memory")),
-                 requires_compatibilities=v.get("requires_compatibilities"),
-                 network_mode=v.get("network_mode"))
-    defs = decode_container_definitions(v.get("container_definitions"))
-    where = td.locs.get("container_definitions", td.where)
-    td.containers = containers_from(defs, rec.address, where, rec.origin, td.tags)
+    td = _entity(TaskDefinition, rec)
+    _fields(td, rec.values, _TASK_FIELDS)
+    defs = decode_container_definitions(rec.values.get("container_definitions"))
+    td.containers = containers_from(defs, rec.address, td.loc("containers"), rec.module_dir,
+                                    td.tags)
     return td
 
 
 def _target_group(rec: ResourceRecord) -> TargetGroup:
     v = rec.values
+    tg = _entity(TargetGroup, rec)
+    _fields(tg, v, _TARGET_GROUP_FIELDS)
     hc = _block(v, "health_check")
-    tg = _entity(TargetGroup, rec, name=v.get("name"), protocol=v.get("protocol"),
-                 target_type=v.get("target_type"))
     if isinstance(v.get("health_check"), Unknown):
         tg.health_check = UNKNOWN
     elif hc is not None:
-        tg.health_check = TargetGroupHealthCheck(
-            enabled=_bool(hc.get("enabled"), True), interval=_num(hc.get("interval")),
-            timeout=_num(hc.get("timeout")), healthy_threshold=_num(hc.get("healthy_threshold")),
-            unhealthy_threshold=_num(hc.get("unhealthy_threshold")), protocol=hc.get("protocol"))
+        tg.health_check = TargetGroupHealthCheck()
+        _record(tg, "health_check", _block_where(v, "health_check"))
+        _fields(tg, hc, _TG_HEALTH_CHECK_FIELDS, tg.health_check, "health_check.")
     if tg.protocol in ("TCP", "TLS", "UDP", "TCP_UDP"):
         tg.load_balancer_type = "network"
     return tg
@@ -165,20 +190,39 @@ def _target_group(rec: ResourceRecord) -> TargetGroup:
 
 def _cluster(rec: ResourceRecord) -> Cluster:
     v = rec.values
-    cl = _entity(Cluster, rec, name=v.get("name"))
-    settings = v.get("setting")
-    if isinstance(settings, Unknown):
+    cl = _entity(Cluster, rec)
+    take(cl, "name", v, "name", text)
+    if isinstance(v.get("setting"), Unknown):
         cl.container_insights = UNKNOWN
     for i, s in enumerate(_blocks(v, "setting")):
         if isinstance(s.get("name"), Unknown):
             cl.container_insights = UNKNOWN
         elif s.get("name") == "containerInsights":
-            cl.container_insights = s.get("value")
-            if f"setting.{i}" in cl.locs:
-                cl.locs["setting"] = cl.locs[f"setting.{i}"]
-            if f"setting.{i}.value" in cl.locs:
-                cl.locs["setting.value"] = cl.locs[f"setting.{i}.value"]
+            take(cl, "container_insights", s, "value", _lower)
+            if "container_insights" not in cl.locs:
+                _record(cl, "container_insights", position(v["setting"], i))
     return cl
+
+
+def _capacity_provider(r: ResourceRecord, m: EcsModel) -> CapacityProvider:
+    v = r.values
+    provider = _block(v, "auto_scaling_group_provider") or {}
+    cp = _entity(CapacityProvider, r)
+    take(cp, "name", v, "name", text)
+    if isinstance(v.get("auto_scaling_group_provider"), Unknown):
+        cp.managed_scaling_status = cp.uses_auto_scaling_group = UNKNOWN
+    elif not _blocks(v, "auto_scaling_group_provider"):
+        cp.uses_auto_scaling_group = False
+    ms = _block(provider, "managed_scaling")
+    if isinstance(provider.get("managed_scaling"), Unknown):
+        cp.managed_scaling_status = UNKNOWN
+    elif ms is not None:
+        # The provider's schema computes status; a block without it is ENABLED in AWS.
+        take(cp, "managed_scaling_status", ms, "status", lambda s: _upper(text(s, "ENABLED")))
+        if "managed_scaling_status" not in cp.locs:
+            _record(cp, "managed_scaling_status", _block_where(provider, "managed_scaling"))
+    cp.auto_scaling_group = _one(provider.get("auto_scaling_group_arn"), m.auto_scaling_groups)
+    return cp
 
 
 def build(records: list[ResourceRecord]) -> EcsModel:
@@ -193,73 +237,41 @@ def build(records: list[ResourceRecord]) -> EcsModel:
     m.task_definitions = [_task_definition(r) for r in of("aws_ecs_task_definition")]
     m.target_groups = [_target_group(r) for r in of("aws_lb_target_group", "aws_alb_target_group")]
     m.clusters = [_cluster(r) for r in of("aws_ecs_cluster")]
-    m.auto_scaling_groups = [
-        _entity(AutoScalingGroup, r, name=r.values.get("name"), min_size=r.values.get("min_size"),
-                max_size=r.values.get("max_size"),
-                suspended_processes=r.values.get("suspended_processes"))
-        for r in of("aws_autoscaling_group")]
-    for asg in m.auto_scaling_groups:  # tags on ASGs are `tag` blocks, not a map
-        asg.tags = {}
+    for r in of("aws_autoscaling_group"):
+        asg = AutoScalingGroup(address=r.address, where=r.where, source=r.module_dir)
+        _fields(asg, r.values, _ASG_FIELDS)  # (tags on ASGs are `tag` blocks, not a map)
+        m.auto_scaling_groups.append(asg)
 
     for r in of("aws_autoscaling_policy"):
-        pol = _entity(AutoScalingPolicy, r, enabled=_bool(r.values.get("enabled"), True))
+        pol = _entity(AutoScalingPolicy, r)
+        take(pol, "enabled", r.values, "enabled", lambda v: boolean(v, True))
         pol.auto_scaling_group = _one(r.values.get("autoscaling_group_name"),
                                       m.auto_scaling_groups)
         m.autoscaling_policies.append(pol)
 
     for r in of("aws_cloudwatch_metric_alarm"):
-        v = r.values
-        alarm = _entity(MetricAlarm, r, namespace=v.get("namespace"),
-                        metric_name=v.get("metric_name"),
-                        actions_enabled=_bool(v.get("actions_enabled"), True),
-                        alarm_actions=v.get("alarm_actions"))
-        actions = v.get("alarm_actions")
-        items = actions if isinstance(actions, list) else [actions]
-        for item in items:
+        alarm = _entity(MetricAlarm, r)
+        _fields(alarm, r.values, _ALARM_FIELDS)
+        actions = r.values.get("alarm_actions")
+        for item in actions if isinstance(actions, list) else [actions]:
             for pol in resolve(item, m.autoscaling_policies, lambda p: _policy_name(p)):
                 if pol not in alarm.policies:
                     alarm.policies.append(pol)
         m.alarms.append(alarm)
 
-    for r in of("aws_ecs_capacity_provider"):
-        v = r.values
-        provider = _block(v, "auto_scaling_group_provider") or {}
-        cp = _entity(CapacityProvider, r, name=v.get("name"))
-        if isinstance(v.get("auto_scaling_group_provider"), Unknown):
-            cp.managed_scaling_status = cp.uses_auto_scaling_group = UNKNOWN
-        elif not _blocks(v, "auto_scaling_group_provider"):
-            cp.uses_auto_scaling_group = False
-        ms = _block(provider, "managed_scaling")
-        if isinstance(provider.get("managed_scaling"), Unknown):
-            cp.managed_scaling_status = UNKNOWN
-        elif ms is not None:
-            status = ms.get("status")
-            # The provider's schema computes status; a block without it is ENABLED in AWS.
-            cp.managed_scaling_status = "ENABLED" if status is None else status
-        for k in ("managed_scaling", "managed_scaling.status"):
-            full = f"auto_scaling_group_provider.{k}"
-            if full in cp.locs:
-                cp.locs[k] = cp.locs[full]
-        cp.auto_scaling_group = _one(provider.get("auto_scaling_group_arn"),
-                                     m.auto_scaling_groups)
-        m.capacity_providers.append(cp)
-
+    m.capacity_providers = [_capacity_provider(r, m) for r in of("aws_ecs_capacity_provider")]
     _attach_capacity_providers(m, of("aws_ecs_cluster_capacity_providers"),
                                of("aws_ecs_cluster"))
 
     for r in of("aws_appautoscaling_target"):
-        v = r.values
-        ss = _block(v, "suspended_state") or {}
-        st = _entity(ScalableTarget, r, resource_id=v.get("resource_id"),
-                     service_namespace=v.get("service_namespace"),
-                     scalable_dimension=v.get("scalable_dimension"),
-                     min_capacity=_num(v.get("min_capacity")),
-                     max_capacity=_num(v.get("max_capacity")),
-                     dynamic_scaling_out_suspended=_bool(
-                         ss.get("dynamic_scaling_out_suspended"), False))
+        st = _entity(ScalableTarget, r)
+        _fields(st, r.values, _TARGET_FIELDS)
+        take(st, "dynamic_scaling_out_suspended", _block(r.values, "suspended_state") or {},
+             "dynamic_scaling_out_suspended", lambda x: boolean(x, False))
         m.scalable_targets.append(st)
     for r in of("aws_appautoscaling_policy"):
-        pol_app = _entity(AppScalingPolicy, r, policy_type=r.values.get("policy_type"))
+        pol_app = _entity(AppScalingPolicy, r)
+        take(pol_app, "policy_type", r.values, "policy_type", text)
         rid = r.values.get("resource_id")
         for st in m.scalable_targets:
             same_id = isinstance(rid, str) and rid == st.resource_id
@@ -267,11 +279,11 @@ def build(records: list[ResourceRecord]) -> EcsModel:
                 st.policies.append(pol_app)
 
     for r in of("aws_ecs_account_setting_default"):
-        m.account_settings.append(_entity(AccountSetting, r, name=r.values.get("name"),
-                                          value=r.values.get("value")))
+        setting = _entity(AccountSetting, r)
+        _fields(setting, r.values, (("name", "name", text), ("value", "value", _lower)))
+        m.account_settings.append(setting)
 
-    for r in of("aws_ecs_service"):
-        m.services.append(_service(r, m))
+    m.services = [_service(r, m) for r in of("aws_ecs_service")]
     return m
 
 
@@ -292,7 +304,7 @@ def _attach_capacity_providers(m: EcsModel, links: list[ResourceRecord],
             for strat in _blocks(v, "default_capacity_provider_strategy"):
                 name = strat.get("capacity_provider")
                 hit = _one(name, m.capacity_providers)
-                cluster.default_strategy.append(hit.name if hit else name)
+                cluster.default_strategy.append(hit.name if hit else text(name, UNKNOWN))
     for cluster in m.clusters:
         for cp in cluster.capacity_providers:
             if cp.auto_scaling_group and cp.auto_scaling_group not in cluster.auto_scaling_groups:
@@ -301,9 +313,8 @@ def _attach_capacity_providers(m: EcsModel, links: list[ResourceRecord],
 
 def _service(r: ResourceRecord, m: EcsModel) -> Service:
     v = r.values
-    svc = _entity(Service, r, name=v.get("name"), launch_type=v.get("launch_type"),
-                  scheduling_strategy=_bool(v.get("scheduling_strategy"), "REPLICA"),
-                  health_check_grace_period=_num(v.get("health_check_grace_period_seconds")))
+    svc = _entity(Service, r)
+    _fields(svc, v, _SERVICE_FIELDS)
     svc.cluster = _one(v.get("cluster"), m.clusters)
     svc.task_definition = _one(v.get("task_definition"), m.task_definitions,
                                lambda td: td.family)
@@ -314,12 +325,14 @@ def _service(r: ResourceRecord, m: EcsModel) -> Service:
         names = []
         for s in _blocks(v, "capacity_provider_strategy"):
             hit = _one(s.get("capacity_provider"), m.capacity_providers)
-            names.append(hit.name if hit else s.get("capacity_provider"))
+            names.append(hit.name if hit else text(s.get("capacity_provider"), UNKNOWN))
         svc.capacity_provider_strategy = names
     for i, lb in enumerate(_blocks(v, "load_balancer")):
         tg = _one(lb.get("target_group_arn"), m.target_groups)
         svc.load_balancers.append(LoadBalancerAttachment(
-            tg, lb.get("container_name"), _num(lb.get("container_port")), f"load_balancer.{i}"))
+            tg, text(lb.get("container_name")), number(lb.get("container_port")),
+            f"load_balancers.{i}"))
+        _record(svc, f"load_balancers.{i}", position(v["load_balancer"], i))
     if isinstance(v.get("load_balancer"), Unknown):
         svc.load_balancers = []
     for st in m.scalable_targets:

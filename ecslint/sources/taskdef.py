@@ -3,21 +3,40 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
 
-from ecslint.model import (UNKNOWN, Container, ContainerHealthCheck, Location, TaskDefinition,
-                           Unknown)
+from ecslint.model import (UNKNOWN, Container, ContainerHealthCheck, Entity, Location,
+                           TaskDefinition, Unknown)
 from ecslint.sources import jsonpos
-from ecslint.units import number, task_size
 from ecslint.sources.values import JsonStr, PartialJson, PartialText, PosDict, SrcStr
+from ecslint.unknown import boolean, number, text, texts
+from ecslint.units import task_size
 
-_HC_FIELDS = {"command": "command", "interval": "interval", "timeout": "timeout",
-              "retries": "retries", "startPeriod": "start_period"}
+Convert = Callable[[Any], Any]
 
-
-def _int(value: Any) -> Any:
-    """Numbers may arrive as strings from templates; anything else non-numeric is unknown."""
-    return number(value)
+# (model field, ECS API key, converter) of a container definition ...
+_CONTAINER_FIELDS: tuple[tuple[str, str, Convert], ...] = (
+    ("name", "name", text),
+    ("image", "image", text),
+    ("essential", "essential", lambda v: boolean(v, True)),
+    ("cpu", "cpu", number),
+    ("memory", "memory", number),
+    ("memory_reservation", "memoryReservation", number),
+    ("command", "command", texts),
+    ("entry_point", "entryPoint", texts),
+)
+# ... and of its healthCheck.
+_HEALTH_CHECK_FIELDS: tuple[tuple[str, str, Convert], ...] = (
+    ("command", "command", texts),
+    ("interval", "interval", number),
+    ("timeout", "timeout", number),
+    ("retries", "retries", number),
+    ("start_period", "startPeriod", number),
+)
+# (model field, ECS API key) of a task definition.
+_TASK_FIELDS = (("family", "family"), ("cpu", "cpu"), ("memory", "memory"),
+                ("requires_compatibilities", "requiresCompatibilities"),
+                ("network_mode", "networkMode"), ("containers", "containerDefinitions"))
 
 
 def parse_cpu(value: Any) -> Any:
@@ -30,13 +49,26 @@ def parse_memory(value: Any) -> Any:
     return task_size(value, "gb")
 
 
-def _loc(obj: Any, key: Any) -> Location | None:
+def position(obj: Any, key: Any) -> Location | None:
+    """Where the entry `key` of a positioned dict or list (sources.values) was written."""
     pos = getattr(obj, "pos", None)
     if isinstance(pos, dict):
         return pos.get(key)
     if isinstance(pos, list) and isinstance(key, int) and key < len(pos):
         return pos[key]
     return None
+
+
+def take(entity: Entity, path: str, source: Any, key: str, convert: Convert,
+         target: Any = None) -> None:
+    """Set the model field `path` of `entity` (or of `target`, a nested object such as a
+    health check, when given) from `source[key]`, converted once, and record where the
+    value was written when the source knows (plan JSON and the live API do not)."""
+    value = source.get(key) if isinstance(source, dict) else None
+    setattr(target if target is not None else entity, path.rpartition(".")[2], convert(value))
+    where = position(source, key)
+    if where is not None:
+        entity.record(path, where)
 
 
 def _environment(value: Any) -> Any:
@@ -51,40 +83,25 @@ def _environment(value: Any) -> Any:
     return env
 
 
-def container_from(raw: Any, address: str, where: Location, origin: str,
+def container_from(raw: Any, address: str, where: Location, source: str,
                    tags: dict | None = None) -> Container:
     """One container definition dict (ECS API field names) -> Container with locations."""
-    c = Container(address=address, where=where, origin=origin, tags=dict(tags or {}), raw=raw)
+    c = Container(address=address, where=where, source=source, tags=dict(tags or {}))
     if not isinstance(raw, dict):
         c.name = c.image = c.cpu = c.memory = c.memory_reservation = UNKNOWN
         c.essential = c.health_check = c.command = c.entry_point = c.environment = UNKNOWN
         return c
-    for key in raw:
-        loc = _loc(raw, key)
-        if loc is not None:
-            c.locs[key] = loc
-    c.name = raw.get("name")
-    c.image = raw.get("image")
-    essential = raw.get("essential", True)
-    c.essential = True if essential is None else essential
-    if isinstance(c.essential, str):
-        c.essential = {"true": True, "false": False}.get(c.essential.lower(), UNKNOWN)
-    c.cpu = _int(raw.get("cpu"))
-    c.memory = _int(raw.get("memory"))
-    c.memory_reservation = _int(raw.get("memoryReservation"))
-    c.command = raw.get("command")
-    c.entry_point = raw.get("entryPoint")
-    c.environment = _environment(raw.get("environment"))
+    for field, key, convert in _CONTAINER_FIELDS:
+        take(c, field, raw, key, convert)
+    take(c, "environment", raw, "environment", _environment)
     c.firelens = raw.get("firelensConfiguration") is not None
     hc = raw.get("healthCheck")
     if isinstance(hc, dict):
-        c.health_check = ContainerHealthCheck(**{
-            attr: (_int(hc.get(k)) if k != "command" else hc.get(k))
-            for k, attr in _HC_FIELDS.items()})
-        for k in hc:
-            loc = _loc(hc, k)
-            if loc is not None:
-                c.locs[f"healthCheck.{k}"] = loc
+        c.health_check = ContainerHealthCheck()
+        if position(raw, "healthCheck") is not None:
+            c.record("health_check", position(raw, "healthCheck"))
+        for field, key, convert in _HEALTH_CHECK_FIELDS:
+            take(c, f"health_check.{field}", hc, key, convert, c.health_check)
     else:
         c.health_check = hc if isinstance(hc, Unknown) else None
     return c
@@ -111,16 +128,12 @@ def decode_container_definitions(value: Any) -> Any:
     return UNKNOWN
 
 
-def containers_from(defs: Any, address: str, where: Location, origin: str,
+def containers_from(defs: Any, address: str, where: Location, source: str,
                     tags: dict | None = None) -> list[Container] | Unknown:
     if not isinstance(defs, list):
         return UNKNOWN
-    out = []
-    for i, raw in enumerate(defs):
-        loc = _loc(defs, i) or where
-        c = container_from(raw, address, loc, origin, tags)
-        out.append(c)
-    return out
+    return [container_from(raw, address, position(defs, i) or where, source, tags)
+            for i, raw in enumerate(defs)]
 
 
 # ------------------------------------------------------------------ task-definition JSON files
@@ -142,7 +155,8 @@ def classify(doc: Any) -> str | None:
 
 
 def task_definition_from_json(doc: Any, kind: str, path: str) -> TaskDefinition:
-    """A positioned JSON document (jsonpos) of the given kind -> TaskDefinition."""
+    """A JSON document of the given kind (positioned by jsonpos, or a plain dict from the
+    API) -> TaskDefinition."""
     if kind == "describe":
         td_doc = doc["taskDefinition"]
         tags_list = doc.get("tags") or []
@@ -155,35 +169,12 @@ def task_definition_from_json(doc: Any, kind: str, path: str) -> TaskDefinition:
     family = td_doc.get("family")
     address = family if isinstance(family, str) else path
     where = getattr(td_doc, "where", None) or Location(path, 1, 1)
-    td = TaskDefinition(address=address, where=where, origin=path, tags=tags, family=family)
-    for src, key in (("cpu", "cpu"), ("memory", "memory"),
-                     ("requiresCompatibilities", "requires_compatibilities"),
-                     ("containerDefinitions", "container_definitions"),
-                     ("networkMode", "network_mode")):
-        loc = _loc(td_doc, src)
-        if loc is not None:
-            td.locs[key] = loc
-    td.cpu = parse_cpu(td_doc.get("cpu"))
-    td.memory = parse_memory(td_doc.get("memory"))
-    td.requires_compatibilities = td_doc.get("requiresCompatibilities")
-    td.network_mode = td_doc.get("networkMode")
+    td = TaskDefinition(address=address, where=where, source=path, tags=tags)
+    converters: dict[str, Convert] = {"family": text, "cpu": parse_cpu, "memory": parse_memory,
+                                      "requires_compatibilities": texts, "network_mode": text,
+                                      "containers": lambda v: None}
+    for field, key in _TASK_FIELDS:
+        take(td, field, td_doc, key, converters[field])
     td.containers = containers_from(td_doc.get("containerDefinitions"), address,
                                     td.where, path, tags)
     return td
-
-
-def load_json_file(path: str, text: str) -> TaskDefinition | None:
-    """A task definition from a JSON file, or None when the JSON is something else.
-
-    Raises jsonpos.JsonError for malformed JSON.
-    """
-    try:
-        quick = json.loads(text)
-    except ValueError:
-        jsonpos.loads(text, path)  # raises with line and column
-        raise
-    kind = classify(quick)
-    if kind is None:
-        return None
-    return task_definition_from_json(jsonpos.loads(text, path), kind, path)
-

@@ -59,7 +59,7 @@ class ResourceRecord:
     type: str
     values: PosDict
     where: Location
-    origin: str  # module directory
+    module_dir: str  # the module directory (or the plan file) it was declared in
 
 
 class Loader:
