@@ -5,26 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ecslint.model import UNKNOWN, Unknown
+from ecslint.unknown import UNKNOWN, number
 
 _SIZE = re.compile(r"(\d+(?:\.\d*)?|\.\d+)\s*(vcpu|gb)?")
-
-
-def number(value: Any) -> Any:
-    """A numeric value as int/float; None when unset, UNKNOWN when not a number."""
-    if value is None or isinstance(value, Unknown):
-        return value
-    if isinstance(value, bool):
-        return UNKNOWN
-    if isinstance(value, (int, float)):
-        return int(value) if float(value).is_integer() else value
-    if isinstance(value, str):
-        for convert in (int, float):
-            try:
-                return convert(value.strip())
-            except ValueError:
-                pass
-    return UNKNOWN
 
 
 def task_size(value: Any, unit: str) -> Any:

@@ -3,9 +3,10 @@ output without loading the parser, the evaluator or the rules.
 
 An entry is keyed by the command line, the working directory, the environment variables
 that change output, whether stdout/stderr are terminals, the Python version, the versions
-of the libraries that shape results, and a stamp of every file of the installed package. It holds what the run printed and wrote, and every
-file-system observation the run made (ecslint.cache.fsio: file digests, directory listings,
-existence probes, including those of configuration and baseline files). A lookup repeats
+of the libraries that shape results, and a stamp of every file of the installed package.
+It holds what the run printed and wrote, and every file-system observation the run made
+(ecslint.cache.fsio: file digests, directory listings, existence probes, including those
+of configuration and baseline files). A lookup repeats
 those observations and replays only when all of them are unchanged; any difference means
 a normal run, which rewrites the entry. Entries live in the parse cache's directory and
 follow its rules: atomic writes, unreadable entries are misses, `--no-cache` and

@@ -1,7 +1,7 @@
 """A content-addressed store of pickled entries in the user's cache directory.
 
-Used by the parse cache (ecslint.cache.parse) and the result cache (ecslint.cache.memo). Kept free of
-heavy imports: a warm run opens it before loading anything else.
+Used by the parse cache (ecslint.cache.parse) and the result cache (ecslint.cache.memo).
+Kept free of heavy imports: a warm run opens it before loading anything else.
 """
 
 from __future__ import annotations

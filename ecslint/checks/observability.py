@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fnmatch import fnmatchcase
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from ecslint.checks.base import Options, Problem, Rule
 from ecslint.checks.common import any3, containers, quote, task_option

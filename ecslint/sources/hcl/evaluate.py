@@ -6,13 +6,14 @@ import operator
 from typing import Any, Callable, Protocol
 
 from ecslint.model import Location, Unknown
-from ecslint.sources.hcl import template
+from ecslint.sources.hcl import functions, template
 from ecslint.sources.hcl.syntax import HclSyntaxError, JsonExpr
 from ecslint.sources.values import EvalError, PosDict, PosList, has_unknown, plain, refs_of
 
 
 class Scope(Protocol):
-    """The module instance an expression is evaluated in."""
+    """The module instance an expression is evaluated in; it implements the functions the
+    table (functions.FUNCTIONS) marks as needing a scope."""
 
     def root(self, name: str) -> Any: ...
     def call(self, name: str, args: list[Any], raw: list[Any], env: dict) -> Any: ...
@@ -449,7 +450,8 @@ class Evaluator:
         raw = _children(arg_node) if arg_node is not None else []
         expand = arg_node is not None and any(
             str(t) == "..." for t in arg_node.children if not hasattr(t, "data"))
-        if name in ("try", "can"):
+        fn = functions.FUNCTIONS.get(name)
+        if fn is not None and fn.scope == "raw":
             return self.scope.call(name, [], raw, env)
         args = [settle(self._eval(a, env)) for a in raw]
         if expand and args:
@@ -457,7 +459,9 @@ class Evaluator:
             if isinstance(last, Unknown):
                 return unknown(last)
             args.extend(last)
-        return self.scope.call(name, args, raw, env)
+        if fn is not None and fn.scope is not None:
+            return self.scope.call(name, args, raw, env)
+        return functions.call(name, args)
 
     # -------------------------------------------------------------------- .tf.json values
     def _json(self, value: Any, loc: Location, env: dict) -> Any:

@@ -1,10 +1,12 @@
-"""Terraform built-in functions we can evaluate statically. Others give Unknown."""
+"""Terraform built-in functions we can evaluate statically: one table (`FUNCTIONS`). A
+function that is not in it gives Unknown."""
 
 from __future__ import annotations
 
 import json
 import math
 import os
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from ecslint.model import Unknown
@@ -83,6 +85,8 @@ def _lookup(m: Any, key: Any, *default: Any) -> Any:
 
 def _coalesce(*args: Any) -> Any:
     for a in args:
+        if isinstance(a, Unknown) and not isinstance(a, PartialJson):
+            return _unknown(*args)  # it might be the first non-null one
         if a is not None and a != "":
             return a
     raise FunctionError("no non-null argument")
@@ -134,8 +138,10 @@ def jsonencode(value: Any) -> Any:
 
 
 def jsondecode(text: Any) -> Any:
-    if isinstance(text, JsonStr):
+    if isinstance(text, (JsonStr, PartialJson)):
         return text.decoded
+    if isinstance(text, Unknown):
+        return _unknown(text)
     if isinstance(text, (SrcStr, PartialText)) and text.smap is not None:
         src = text.text if isinstance(text, PartialText) else str(text)
         try:
@@ -184,6 +190,11 @@ def _one(seq: Any) -> Any:
     return seq[0] if seq else None
 
 
+def _substr(s: Any, offset: Any, length: Any) -> str:
+    start = int(offset)
+    return _str(s)[start:] if int(length) < 0 else _str(s)[start:start + int(length)]
+
+
 def _range(*args: Any) -> list:
     nums = [_number(a) for a in args]
     if len(nums) == 1:
@@ -192,91 +203,97 @@ def _range(*args: Any) -> list:
     return list(range(int(nums[0]), int(nums[1]), int(step)))
 
 
-PURE: dict[str, Callable[..., Any]] = {
-    "merge": _merge,
-    "concat": _concat,
-    "lookup": _lookup,
-    "coalesce": _coalesce,
-    "coalescelist": lambda *ls: next((x for x in ls if _list(x)), []),
-    "format": _format,
-    "formatlist": lambda fmt, *ls: [_format(fmt, *row) for row in zip(*map(_list, ls))],
-    "join": lambda sep, *ls: sep.join(_str(x) for seq in ls for x in _list(seq)),
-    "split": lambda sep, s: s.split(sep),
-    "tostring": lambda v: None if v is None else _str(v),
-    "tonumber": _tonumber,
-    "tobool": _tobool,
-    "tolist": lambda v: _list(v),
-    "toset": lambda v: _distinct(v),
-    "tomap": lambda v: dict(v),
-    "max": lambda *a: max(_number(x) for x in a),
-    "min": lambda *a: min(_number(x) for x in a),
-    "sum": lambda seq: sum(_number(x) for x in _list(seq)),
-    "abs": lambda x: abs(_number(x)),
-    "ceil": lambda x: math.ceil(_number(x)),
-    "floor": lambda x: math.floor(_number(x)),
-    "pow": lambda a, b: _number(a) ** _number(b),
-    "length": lambda v: len(v),
-    "upper": lambda s: _str(s).upper(),
-    "lower": lambda s: _str(s).lower(),
-    "title": lambda s: _str(s).title(),
-    "trimspace": lambda s: _str(s).strip(),
-    "trim": lambda s, chars: _str(s).strip(chars),
-    "trimprefix": lambda s, p: _str(s)[len(p):] if _str(s).startswith(p) else _str(s),
-    "trimsuffix": lambda s, p: _str(s)[:-len(p)] if p and _str(s).endswith(p) else _str(s),
-    "chomp": lambda s: _str(s).rstrip("\r\n"),
-    "replace": lambda s, old, new: _str(s).replace(old, new),
-    "substr": lambda s, off, n: _str(s)[int(off):] if int(n) < 0 else
-    _str(s)[int(off):int(off) + int(n)],
-    "startswith": lambda s, p: _str(s).startswith(_str(p)),
-    "endswith": lambda s, p: _str(s).endswith(_str(p)),
-    "strcontains": lambda s, p: _str(p) in _str(s),
-    "contains": lambda seq, v: plain(v) in [plain(x) for x in _list(seq)],
-    "keys": lambda m: sorted(m.keys()),
-    "values": lambda m: [m[k] for k in sorted(m.keys())],
-    "zipmap": lambda ks, vs: dict(zip(map(_str, _list(ks)), _list(vs))),
-    "flatten": _flatten,
-    "distinct": _distinct,
-    "compact": lambda seq: [x for x in _list(seq) if x not in (None, "")],
-    "element": _element,
-    "index": lambda seq, v: [plain(x) for x in _list(seq)].index(plain(v)),
-    "one": _one,
-    "range": _range,
-    "reverse": lambda seq: list(reversed(_list(seq))),
-    "sort": lambda seq: sorted(_str(x) for x in _list(seq)),
-    "slice": lambda seq, a, b: _list(seq)[int(a):int(b)],
-    "jsonencode": jsonencode,
-    "jsondecode": jsondecode,
-    "basename": lambda p: os.path.basename(_str(p)),
-    "dirname": lambda p: os.path.dirname(_str(p)),
-    "abspath": lambda p: os.path.abspath(_str(p)),
+@dataclass(frozen=True)
+class Function:
+    """One built-in. `impl` is None when the module scope implements it (`scope`: "files"
+    reads files relative to the module; "raw" gets its arguments unevaluated). `unknowns`:
+    "none" gives Unknown when any argument holds an unknown part; "nested" passes unknown
+    parts inside arguments through (a wholly unknown argument still gives Unknown); "all"
+    hands every argument to the function, which decides."""
+
+    impl: Callable[..., Any] | None = None
+    unknowns: str = "none"
+    scope: str | None = None
+
+
+FUNCTIONS: dict[str, Function] = {
+    "merge": Function(_merge, unknowns="nested"),
+    "concat": Function(_concat, unknowns="nested"),
+    "lookup": Function(_lookup, unknowns="nested"),
+    "coalesce": Function(_coalesce, unknowns="all"),
+    "coalescelist": Function(lambda *ls: next((x for x in ls if _list(x)), [])),
+    "format": Function(_format),
+    "formatlist": Function(lambda fmt, *ls: [_format(fmt, *row) for row in zip(*map(_list, ls))]),
+    "join": Function(lambda sep, *ls: sep.join(_str(x) for seq in ls for x in _list(seq))),
+    "split": Function(lambda sep, s: s.split(sep)),
+    "tostring": Function(lambda v: None if v is None else _str(v)),
+    "tonumber": Function(_tonumber),
+    "tobool": Function(_tobool),
+    "tolist": Function(lambda v: _list(v), unknowns="nested"),
+    "toset": Function(lambda v: _distinct(v), unknowns="nested"),
+    "tomap": Function(lambda v: dict(v)),
+    "max": Function(lambda *a: max(_number(x) for x in a)),
+    "min": Function(lambda *a: min(_number(x) for x in a)),
+    "sum": Function(lambda seq: sum(_number(x) for x in _list(seq))),
+    "abs": Function(lambda x: abs(_number(x))),
+    "ceil": Function(lambda x: math.ceil(_number(x))),
+    "floor": Function(lambda x: math.floor(_number(x))),
+    "pow": Function(lambda a, b: _number(a) ** _number(b)),
+    "length": Function(lambda v: len(v)),
+    "upper": Function(lambda s: _str(s).upper()),
+    "lower": Function(lambda s: _str(s).lower()),
+    "title": Function(lambda s: _str(s).title()),
+    "trimspace": Function(lambda s: _str(s).strip()),
+    "trim": Function(lambda s, chars: _str(s).strip(chars)),
+    "trimprefix": Function(lambda s, p: _str(s)[len(p):] if _str(s).startswith(p) else _str(s)),
+    "trimsuffix": Function(
+        lambda s, p: _str(s)[:-len(p)] if p and _str(s).endswith(p) else _str(s)),
+    "chomp": Function(lambda s: _str(s).rstrip("\r\n")),
+    "replace": Function(lambda s, old, new: _str(s).replace(old, new)),
+    "substr": Function(_substr),
+    "startswith": Function(lambda s, p: _str(s).startswith(_str(p))),
+    "endswith": Function(lambda s, p: _str(s).endswith(_str(p))),
+    "strcontains": Function(lambda s, p: _str(p) in _str(s)),
+    "contains": Function(lambda seq, v: plain(v) in [plain(x) for x in _list(seq)]),
+    "keys": Function(lambda m: sorted(m.keys())),
+    "values": Function(lambda m: [m[k] for k in sorted(m.keys())]),
+    "zipmap": Function(lambda ks, vs: dict(zip(map(_str, _list(ks)), _list(vs)))),
+    "flatten": Function(_flatten, unknowns="nested"),
+    "distinct": Function(_distinct),
+    "compact": Function(
+        lambda seq: [x for x in _list(seq) if x not in (None, "")], unknowns="nested"),
+    "element": Function(_element, unknowns="nested"),
+    "index": Function(lambda seq, v: [plain(x) for x in _list(seq)].index(plain(v))),
+    "one": Function(_one, unknowns="nested"),
+    "range": Function(_range),
+    "reverse": Function(lambda seq: list(reversed(_list(seq)))),
+    "sort": Function(lambda seq: sorted(_str(x) for x in _list(seq))),
+    "slice": Function(lambda seq, a, b: _list(seq)[int(a):int(b)]),
+    "jsonencode": Function(jsonencode, unknowns="nested"),
+    "jsondecode": Function(jsondecode, unknowns="all"),
+    "basename": Function(lambda p: os.path.basename(_str(p))),
+    "dirname": Function(lambda p: os.path.dirname(_str(p))),
+    "abspath": Function(lambda p: os.path.abspath(_str(p))),
+    "file": Function(scope="files"),
+    "templatefile": Function(scope="files"),
+    "fileexists": Function(scope="files"),
+    "try": Function(scope="raw"),
+    "can": Function(scope="raw"),
 }
 
-# Functions that pass unknown parts through themselves instead of returning Unknown.
-PARTIAL_OK = {"jsonencode", "merge", "concat", "tolist", "toset", "flatten", "compact",
-              "coalesce", "lookup", "element", "one"}
 
-
-def call_pure(name: str, args: list[Any]) -> Any:
-    fn = PURE.get(name)
-    if fn is None:
+def call(name: str, args: list[Any]) -> Any:
+    """Call a built-in that needs no scope (see `Function`)."""
+    fn = FUNCTIONS.get(name)
+    if fn is None or fn.impl is None:
         return _unknown(*args)
-    top_unknown = [a for a in args if isinstance(a, Unknown) and not isinstance(a, PartialJson)]
-    if name == "jsondecode" and args and isinstance(args[0], PartialText):
-        top_unknown = []
-    elif name == "jsondecode" and args and isinstance(args[0], PartialJson):
-        return args[0].decoded
-    if top_unknown:
-        if name == "coalesce":
-            for a in args:  # a known non-null value before the first unknown decides
-                if isinstance(a, Unknown):
-                    break
-                if a is not None and a != "":
-                    return a
+    if fn.unknowns == "none" and any(has_unknown(a) for a in args):
         return _unknown(*args)
-    if name not in PARTIAL_OK and any(has_unknown(a) for a in args):
+    if fn.unknowns == "nested" and any(isinstance(a, Unknown) and not isinstance(a, PartialJson)
+                                       for a in args):
         return _unknown(*args)
     try:
-        return fn(*args)
+        return fn.impl(*args)
     except FunctionError:
         raise
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 from ecslint.model import InputProblem, Location, Unknown
 from ecslint.sources.hcl import template, types
 from ecslint.sources.hcl.evaluate import Evaluator, settle, unknown
-from ecslint.sources.hcl.functions import FunctionError, call_pure
+from ecslint.sources.hcl.functions import FunctionError
 from ecslint.sources.hcl.syntax import Block, Body
 from ecslint.sources.values import EvalError, PosDict, PosList, SourceMap, SrcStr
 
@@ -215,20 +215,21 @@ class ModuleInstance:
         return Unknown()
 
     def call(self, name: str, args: list[Any], raw: list[Any], env: dict) -> Any:
+        """The functions that need this scope (functions.FUNCTIONS: scope "raw", "files")."""
         if name in ("try", "can"):
             return self._try(name, raw, env)
-        if name in ("file", "templatefile", "fileexists"):
-            if not args or isinstance(args[0], Unknown):
-                return unknown(*args)
-            path = str(args[0])
-            path = path if os.path.isabs(path) else os.path.join(self.root_dir, path)
-            if name == "fileexists":
-                return self.loader.fs.isfile(path)
-            text = self.loader.read_text(path)
-            if name == "file":
-                return SrcStr(text, SourceMap.whole_file(path, text))
+        if not args or isinstance(args[0], Unknown):
+            return unknown(*args)
+        path = str(args[0])
+        path = path if os.path.isabs(path) else os.path.join(self.root_dir, path)
+        if name == "fileexists":
+            return self.loader.fs.isfile(path)
+        text = self.loader.read_text(path)
+        if name == "file":
+            return SrcStr(text, SourceMap.whole_file(path, text))
+        if name == "templatefile":
             return self._templatefile(path, text, args[1] if len(args) > 1 else {})
-        return call_pure(name, args)
+        raise FunctionError(f"{name}() is not a scope function")
 
     def _try(self, name: str, raw: list[Any], env: dict) -> Any:
         file = self.files.dir
