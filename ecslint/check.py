@@ -11,6 +11,7 @@ from typing import Iterable, Iterator
 from ecslint import discover, engine, suppress
 from ecslint.cache.fsio import FileSystem
 from ecslint.engine import Report, display_path
+from ecslint.inputs import json_shape
 from ecslint.model import EcsModel, InputProblem
 from ecslint.settings import Settings
 from ecslint.sources import jsonpos, plan, taskdef
@@ -59,7 +60,7 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
         if path in result.read_by_functions:
             continue  # read by file()/templatefile(): checked as part of its module
         files.add(path)
-        model, problem = _json_input(path, fs)
+        model, problem = _json_input(path, fs, path in inputs.named)
         if problem is not None:
             problems.append(problem)
         elif model is not None:
@@ -75,8 +76,11 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
     return report
 
 
-def _json_input(path: str, fs: FileSystem) -> tuple[EcsModel | None, InputProblem | None]:
-    """A JSON file: task definition, plan/state, or silently nothing."""
+def _json_input(path: str, fs: FileSystem, named: bool
+                ) -> tuple[EcsModel | None, InputProblem | None]:
+    """A JSON file: task definition, plan/state, or silently nothing. One that does not
+    parse is a problem when it was named, or when it looks like an ECS input
+    (ecslint.inputs.JSON_SHAPES); other broken JSON (JSONC, editor settings) is skipped."""
     try:
         text = fs.read_text(path)
     except UnicodeDecodeError as exc:
@@ -86,6 +90,8 @@ def _json_input(path: str, fs: FileSystem) -> tuple[EcsModel | None, InputProble
     try:
         doc = json.loads(text)
     except ValueError:
+        if not named and json_shape(text) is None:
+            return None, None
         try:
             jsonpos.loads(text, path)
         except jsonpos.JsonError as exc:

@@ -17,15 +17,16 @@ from ecslint.sources.terraform import PreScan
 class Inputs:
     module_dirs: set[str] = field(default_factory=set)
     json_files: list[str] = field(default_factory=list)
-    # Files named on the command line: only their findings are reported (pre-commit).
-    # None when a directory was given (report everything found).
+    named: set[str] = field(default_factory=set)  # files named on the command line
+    # The named files when only files were named: only their findings are reported
+    # (pre-commit). None when a directory was given (report everything found).
     targets: set[str] | None = None
     missing: list[str] = field(default_factory=list)
 
 
 def collect(paths: Iterable[str], fs: FileSystem) -> Inputs:
     inputs = Inputs()
-    named: set[str] = set()
+    named = inputs.named
     whole = False
     for raw in paths:
         path = os.path.abspath(raw)

@@ -25,6 +25,32 @@ INPUT_KINDS: tuple[InputKind, ...] = (TERRAFORM, TFVARS, JSON)
 _BY_SUFFIX = sorted(((s, k) for k in INPUT_KINDS for s in k.suffixes), key=lambda p: -len(p[0]))
 
 
+@dataclass(frozen=True)
+class JsonShape:
+    """A kind of JSON document ecslint reads, by the keys its text names: a JSON file that
+    does not parse is reported only when its text looks like one of these (a walk meets
+    many other JSON files: tsconfig.json with comments, editor settings)."""
+
+    name: str
+    markers: tuple[tuple[str, ...], ...]  # groups of keys; every key of a group named
+
+
+JSON_SHAPES: tuple[JsonShape, ...] = (
+    JsonShape("task definition", (("containerDefinitions",), ("taskDefinition", "family"),
+                                  ("image", "essential"), ("image", "portMappings"))),
+    JsonShape("plan", (("format_version", "planned_values"), ("format_version", "values"),
+                       ("format_version", "resource_changes"))),
+)
+
+
+def json_shape(text: str) -> JsonShape | None:
+    """The ECS document kind whose keys the text names, or None."""
+    for shape in JSON_SHAPES:
+        if any(all(f'"{key}"' in text for key in group) for group in shape.markers):
+            return shape
+    return None
+
+
 def kind_of(name: str) -> InputKind | None:
     """The kind of a file by its name, or None when ecslint does not read such files."""
     for suffix, kind in _BY_SUFFIX:

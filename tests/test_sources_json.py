@@ -78,3 +78,61 @@ def test_positioned_decoder_reports_error_positions(text, line, col):
     with pytest.raises(jsonpos.JsonError) as err:
         jsonpos.loads(text)
     assert (err.value.line, err.value.column) == (line, col)
+
+
+# JSON scope: a directory walk meets JSON that is not ECS, much of it not strict JSON.
+JSONC = {
+    "tsconfig.json": '{\n  // the TypeScript compiler reads comments\n  "compilerOptions": {\n'
+                     '    "strict": true,\n  },\n}\n',
+    ".devcontainer/devcontainer.json": '{\n  "name": "dev",\n  /* a block comment */\n'
+                                       '  "image": "mcr.microsoft.com/devcontainers/base",\n'
+                                       '  "features": {},\n}\n',
+    ".vscode/settings.json": '{\n  "editor.formatOnSave": true, // trailing\n}\n',
+    "empty.json": "",
+    "package.json": '{"name": "x", "version": "1.0.0",}\n',
+}
+GOOD_TF = {"main.tf": 'resource "aws_ecs_cluster" "c" {\n  name = "prod"\n}\n'}
+
+
+def _write(root, files):
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+
+
+def test_jsonc_and_empty_json_in_a_directory_walk_are_skipped(tmp_path):
+    _write(tmp_path, {**JSONC, **GOOD_TF})
+    # Hidden directories are not walked; the visible ones still hold JSONC.
+    _write(tmp_path, {"web/tsconfig.json": JSONC["tsconfig.json"],
+                      "web/devcontainer.json": JSONC[".devcontainer/devcontainer.json"]})
+    report = lint([tmp_path])
+    assert "ECS001" not in codes(report)
+    assert "ECS401" in codes(report)  # the Terraform beside them is still checked
+
+
+@pytest.mark.parametrize("text", [
+    '{"family": "api", "containerDefinitions": [{"name": "api",}]}',  # trailing comma
+    '[{"name": "api", "image": "nginx", "essential": true,}]',  # a bare container list
+    '{"format_version": "1.2", "planned_values": {',  # a truncated plan
+])
+def test_a_broken_file_that_looks_like_an_ecs_input_is_reported(tmp_path, text):
+    _write(tmp_path, {"deploy/td.json": text, **GOOD_TF})
+    report = lint([tmp_path])
+    errors = [f for f in report.findings if f.code == "ECS001"]
+    assert [f.file.endswith("td.json") for f in errors] == [True]
+    assert errors[0].message.startswith("invalid JSON")
+
+
+@pytest.mark.parametrize("name", sorted(JSONC))
+def test_a_named_file_that_does_not_parse_is_reported(tmp_path, name, monkeypatch):
+    _write(tmp_path, JSONC)
+    monkeypatch.chdir(tmp_path)
+    report = lint([name])
+    assert codes(report) == ["ECS001"]
+
+
+def test_a_broken_ecs_file_named_beside_a_directory_is_reported(tmp_path):
+    _write(tmp_path, {"infra/main.tf": GOOD_TF["main.tf"], "tsconfig.json": JSONC["tsconfig.json"]})
+    report = lint([tmp_path / "infra", tmp_path / "tsconfig.json"])
+    assert "ECS001" in codes(report)
