@@ -51,7 +51,7 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
     roots, scan = discover.terraform_roots(inputs, fs)
     result = load(roots, parser, fs, scan, named=inputs.targets or ())
     problems = list(result.problems)
-    models = [build(result.records)] if result.records else []
+    models = [build(records) for records in result.roots.values() if records]
     suppressions = [s for path, text in result.texts.items()
                     for s in suppress.scan(display_path(path), text,
                                            result.block_ends.get(path, {}))]

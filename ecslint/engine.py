@@ -49,7 +49,7 @@ def check(settings: Settings, models: Iterable[EcsModel] = (),
           live: bool = False) -> list[Finding]:
     """Every finding of a run, final. `findings` are made by the command itself (the
     audit's observations); `shown`: report only findings in these (displayed) files."""
-    out = [make_finding("ECS001", p.message, Location(p.file, p.line, p.column))
+    out = [make_finding(p.code, p.message, Location(p.file, p.line, p.column), p.resource)
            for p in problems]
     out += findings
     for model in models:

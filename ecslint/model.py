@@ -34,12 +34,14 @@ class Location:
 @dataclass(frozen=True)
 class InputProblem:
     """An input (a file, or a part of it) that could not be read, parsed or checked: the
-    engine reports it as ECS001."""
+    engine reports it as ECS001, or as `code` (ECS003: a module that was not loaded)."""
 
     file: str
     message: str
     line: int | None = None
     column: int | None = None
+    code: str = "ECS001"
+    resource: str | None = None
 
 
 @dataclass(frozen=True)

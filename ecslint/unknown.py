@@ -38,6 +38,30 @@ class Unknown:
 
 UNKNOWN = Unknown()
 
+# Stands for an unknown part inside a partly known string: private-use characters, valid in
+# JSON strings, so a rendered template can still be decoded.
+UNKNOWN_MARK = "\ue000ecslint-unknown\ue000"
+
+
+class PartlyKnown(Unknown):
+    """A string with unknown parts (a template such as `${var.registry}/app:1`): unknown as
+    a value, but its `text` (unknown parts as UNKNOWN_MARK) can still be matched."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str, refs: frozenset[str] = frozenset()) -> None:
+        super().__init__(refs)
+        self.text = text
+
+
+def known_text(value: Any) -> str | None:
+    """A string's text, with UNKNOWN_MARK for unknown parts; None when nothing is known."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, PartlyKnown) and value.text.replace(UNKNOWN_MARK, ""):
+        return value.text
+    return None
+
 
 def is_unknown(value: Any) -> bool:
     return isinstance(value, Unknown)

@@ -17,6 +17,7 @@ from modelkit import WHERE
 CATALOG = [
     ("ECS001", "parse-error", "error"),
     ("ECS002", "unused-suppression", "warning"),
+    ("ECS003", "module-not-loaded", "info"),
     ("ECS101", "memory-limit-missing", "error"),
     ("ECS102", "memory-reservation-missing", "warning"),
     ("ECS103", "container-memory-below-task", "warning"),
@@ -49,7 +50,7 @@ def test_catalog_matches_spec():
 
 def test_engine_and_audit_rules_have_no_check():
     no_check = {r.code for r in ALL_RULES if r.check is None}
-    assert no_check == {"ECS001", "ECS002", "ECS901", "ECS902", "ECS905"}
+    assert no_check == {"ECS001", "ECS002", "ECS003", "ECS901", "ECS902", "ECS905"}
     assert {r.code for r in ALL_RULES if r.live_only} == {f"ECS90{i}" for i in range(1, 6)}
 
 

@@ -138,10 +138,12 @@ def test_ecs103_silent_on_unknown(td):
 
 # ECS104 memory-limits-inconsistent ------------------------------------------------------
 
-def test_ecs104_reservation_not_below_memory():
-    problems = run(ECS104, model(task(container("app", memory=512, memory_reservation=512))))
+def test_ecs104_reservation_above_memory():
+    problems = run(ECS104, model(task(container("app", memory=512, memory_reservation=513))))
     assert summary(problems) == [("ECS104", "app", "memory_reservation")]
-    assert "memoryReservation 512 MiB is not below its memory 512 MiB" in problems[0].message
+    assert "memoryReservation 513 MiB is above its memory 512 MiB" in problems[0].message
+    # Exactly on the boundary: equal is accepted by ECS.
+    assert run(ECS104, model(task(container("app", memory=512, memory_reservation=512)))) == []
     assert run(ECS104, model(task(container("app", memory=512, memory_reservation=511)))) == []
 
 

@@ -6,6 +6,7 @@ import pytest
 
 from ecslint.checks.observability import ECS401, ECS402, ECS403, ECS404, repository
 from ecslint.model import UNKNOWN, AccountSetting, Cluster
+from ecslint.unknown import UNKNOWN_MARK, PartlyKnown
 from modelkit import container, entity, model, options, run, service, summary, task
 
 CLUSTER = "aws_ecs_cluster.main"
@@ -173,8 +174,39 @@ def test_ecs403_stats_sidecar_images_option():
     assert len(run(ECS403, model(td), options(stats_sidecar_images=["*/other/*"]))) == 1
 
 
+def test_ecs403_a_wholly_unknown_image_is_no_evidence_of_a_collector():
+    problems = run(ECS403, model(task(APP, container("x", image=UNKNOWN))))
+    assert summary(problems) == [("ECS403", "aws_ecs_task_definition.app", "containers")]
+    assert ("the image of container 'x' is not known statically: if it is your own "
+            "collector, name it in option stats_sidecar_images") in problems[0].message
+    assert "stats_sidecar_containers (container-name globs)" in problems[0].message
+    by_name = options(stats_sidecar_containers=["x", "metrics-*"])
+    assert run(ECS403, model(task(APP, container("x", image=UNKNOWN))), by_name) == []
+    assert run(ECS403, model(task(APP, container("metrics-agent", image=UNKNOWN))),
+               by_name) == []
+
+
+@pytest.mark.parametrize("image, fires", [
+    (PartlyKnown(f"{UNKNOWN_MARK}/aws-otel-collector:v0.40.0"), False),  # known tail
+    (PartlyKnown(f"{UNKNOWN_MARK}/prometheuscommunity/ecs-exporter:0.4"), False),
+    (PartlyKnown(f"{UNKNOWN_MARK}/storefront:{UNKNOWN_MARK}"), True),  # known: not one
+    (PartlyKnown(f"registry/{UNKNOWN_MARK}"), True),  # the repository is unknown: no evidence
+    (PartlyKnown(f"{UNKNOWN_MARK}otel-collector:1"), True),  # not a whole path segment
+])
+def test_ecs403_a_partly_known_image_is_matched_on_its_known_text(image, fires):
+    problems = run(ECS403, model(task(APP, container("x", image=image))))
+    assert bool(problems) is fires
+
+
+def test_ecs403_globs_match_the_unknown_parts_of_an_image():
+    image = PartlyKnown(f"{UNKNOWN_MARK}/metrics/collector:1")
+    td = task(APP, container("x", image=image))
+    assert run(ECS403, model(td), options(stats_sidecar_images=["*/metrics/*"])) == []
+    strict = options(stats_sidecar_images=["registry.example.com/metrics/*"])
+    assert len(run(ECS403, model(td), strict)) == 1
+
+
 @pytest.mark.parametrize("td", [
-    task(APP, container("x", image=UNKNOWN)),
     task(APP, container("x", image="alpine:3", command=UNKNOWN)),
     task(APP, container("x", image="alpine:3", command=["sh", "-c", UNKNOWN])),
     task(APP, container("x", image="alpine:3", environment=UNKNOWN)),
@@ -219,3 +251,18 @@ def test_ecs404_option_collectors_count():
 ])
 def test_ecs404_silent(td):
     assert run(ECS404, model(td)) == []
+
+
+@pytest.mark.parametrize("declared, codes", [
+    ("enabled", {"ECS402"}), ("enhanced", set()), ("disabled", {"ECS401"}), (None, {"ECS401"}),
+])
+def test_account_container_insights_option_declares_the_account_default(declared, codes):
+    opts = options() if declared is None else options(account_container_insights=declared)
+    m = model(cluster(None))
+    found = {p.code for rule in (ECS401, ECS402) for p in run(rule, m, opts)}
+    assert found == codes
+
+
+def test_an_account_setting_in_the_configuration_wins_over_the_option():
+    m = model(cluster(None), account("disabled"))
+    assert run(ECS401, m, options(account_container_insights="enhanced"))

@@ -173,5 +173,5 @@ def test_configuration_reference_names_every_key():
     for key in list(schema["properties"]) + list(schema["$defs"]["options"]["properties"]):
         assert f"| `{key}" in DOC, key
     for option, default in DEFAULT_OPTIONS.items():
-        shown = "[]" if default == [] else f"{default:g}"
-        assert f"| `{option}` | `{shown}` |" in DOC, option
+        shown = "unset" if default is None else "`[]`" if default == [] else f"`{default:g}`"
+        assert f"| `{option}` | {shown} |" in DOC, option

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from ecslint import resources
-from ecslint.checks.base import DEFAULT_OPTIONS
+from ecslint.checks.base import DEFAULT_OPTIONS, UNSET_OPTIONS
 from ecslint.cli import app
 from ecslint.cache.fsio import FileSystem
 from ecslint.config import ConfigError, anchor_glob, find_config, load_settings
@@ -305,8 +305,10 @@ def test_settings_object(project):
 # ------------------------------------------------------------------ errors: one line, exit 2
 
 TOP_KEYS = "fail-on, ignore, options, per-file-ignores, select, services, severity"
-OPTION_KEYS = ("cpu_saturation, health_check_cpu_ms, memory_near_limit, peak_utilization, "
-               "stats_sidecar_images, unassigned_ratio")
+# The message lists the schema's option keys, sorted.
+OPTION_KEYS = ", ".join(sorted(json.loads(
+    (Path(__file__).resolve().parent.parent / "rules" / "config-schema.json").read_text()
+)["$defs"]["options"]["properties"]))
 
 
 @pytest.mark.parametrize("body, message", [
@@ -404,7 +406,8 @@ def test_schema_is_valid_and_matches_the_code():
 
     schema = resources.load_json("config-schema.json")
     jsonschema.Draft202012Validator.check_schema(schema)
-    assert set(schema["$defs"]["options"]["properties"]) == set(DEFAULT_OPTIONS)
+    assert set(schema["$defs"]["options"]["properties"]) == \
+        set(DEFAULT_OPTIONS) | set(UNSET_OPTIONS)
     assert set(schema["properties"]) == set(TOP_KEYS.split(", "))
     validator = jsonschema.Draft202012Validator(schema)
     assert validator.is_valid({"options": dict(DEFAULT_OPTIONS)})

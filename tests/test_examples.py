@@ -25,5 +25,7 @@ def test_example_output_matches_snapshot():
 
 def test_example_shows_every_static_rule():
     fired = {line.split(" ")[1] for line in run().stdout.splitlines()[:-1]}
-    static = {r.code for r in ALL_RULES if not r.live_only and r.code != "ECS001"}
+    # Not ECS001 (the example parses) nor ECS003: the example is planned by real Terraform,
+    # and a module Terraform can install offline is one ecslint can read.
+    static = {r.code for r in ALL_RULES if not r.live_only and r.code not in ("ECS001", "ECS003")}
     assert static <= fired, sorted(static - fired)

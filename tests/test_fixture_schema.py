@@ -144,7 +144,7 @@ def module_container_definitions(directory: Path) -> tuple[list[tuple[str, Any]]
     """(address, container definition list) per task definition of a root module, as
     ecslint evaluates them, and how many task definitions had an unknown list."""
     result = load_root(directory)
-    assert not result.problems, result.problems
+    assert not [p for p in result.problems if p.code == "ECS001"], result.problems
     found, unknown = [], 0
     for record in result.records:
         if record.type != "aws_ecs_task_definition":

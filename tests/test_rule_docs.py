@@ -37,6 +37,10 @@ def test_doc_exists_with_headings(rule):
     assert positions == sorted(positions), "headings out of order"
 
 
+# Files a doc's prose says are present beside its examples.
+BESIDE = {"ECS003": {"modules/service/main.tf": 'variable "name" {}\n'}}
+
+
 @pytest.mark.parametrize("rule", STATIC, ids=lambda r: r.code)
 def test_example_fires_and_use_instead_does_not(rule, tmp_path):
     text = (RULES_DIR / f"{rule.code}.md").read_text()
@@ -44,6 +48,9 @@ def test_example_fires_and_use_instead_does_not(rule, tmp_path):
         module = tmp_path / heading.strip("# ").replace(" ", "_")
         module.mkdir()
         (module / "main.tf").write_text(hcl_block(text, heading))
+        for name, body in BESIDE.get(rule.code, {}).items():
+            (module / name).parent.mkdir(parents=True, exist_ok=True)
+            (module / name).write_text(body)
         found = codes(lint([module]))
         assert (rule.code in found) is should_fire, f"{heading}: {found}"
 

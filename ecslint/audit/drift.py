@@ -38,7 +38,14 @@ def read_configuration(directory: str) -> tuple[EcsModel, list[Finding]]:
     result = load(roots, make_parser(), fs, scan)
     problems = [make_finding("ECS001", p.message, Location(p.file, p.line, p.column))
                 for p in result.problems]
-    return build(result.records), problems
+    # Each root resolves its own relations; drift matches the roots' entities by name.
+    config = EcsModel()
+    for records in result.roots.values():
+        model = build(records)
+        for name in ("clusters", "capacity_providers", "target_groups", "services",
+                     "task_definitions"):
+            getattr(config, name).extend(getattr(model, name))
+    return config, problems
 
 
 def _declared(value: Any) -> bool:

@@ -11,10 +11,14 @@ ECS001 = Rule("ECS001", "parse-error", Severity.ERROR,
               "An input file cannot be read or parsed.")
 ECS002 = Rule("ECS002", "unused-suppression", Severity.WARNING,
               "An inline `ecslint: ignore[...]` comment suppresses nothing.")
+ECS003 = Rule("ECS003", "module-not-loaded", Severity.INFO,
+              "A module call whose source cannot be read (not installed, or a missing local "
+              "path): nothing inside it was checked.")
 
 ALL_RULES: tuple[Rule, ...] = (
     ECS001,
     ECS002,
+    ECS003,
     memory.ECS101,
     memory.ECS102,
     memory.ECS103,

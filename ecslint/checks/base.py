@@ -12,9 +12,13 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "peak_utilization": 0.9,
     "unassigned_ratio": 0.5,
     "stats_sidecar_images": [],
+    "stats_sidecar_containers": [],
     "cpu_saturation": 90.0,
     "memory_near_limit": 90.0,
 }
+
+# Options that are unset unless configured (no default value).
+UNSET_OPTIONS = ("account_container_insights",)
 
 # Resource tags that override options for the tagged service or task definition.
 TAG_OPTIONS = {

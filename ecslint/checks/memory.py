@@ -83,10 +83,11 @@ def container_memory_below_task(model: EcsModel, options: Options) -> Iterator[P
 
 def _container_limits(c: Container, total: Any) -> Iterator[Problem]:
     memory, reservation = c.memory, c.memory_reservation
-    if is_number(memory) and is_number(reservation) and reservation >= memory:
+    # Equal is accepted: "memory must be greater than or equal to memoryReservation".
+    if is_number(memory) and is_number(reservation) and reservation > memory:
         yield Problem(
             "ECS104",
-            f"container {quote(c.name)} memoryReservation {reservation} MiB is not below its "
+            f"container {quote(c.name)} memoryReservation {reservation} MiB is above its "
             f"memory {memory} MiB: registration fails",
             c, "memory_reservation", c)
     for field, key, value in (("memory", "memory", memory),

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fnmatch import fnmatchcase
 from typing import Any, Iterator
 
 from ecslint.checks.base import Options, Problem, Rule
 from ecslint.checks.common import any3, containers, quote, task_option
 from ecslint.model import UNKNOWN, Container, EcsModel, Severity, is_unknown
+from ecslint.unknown import UNKNOWN_MARK, known_text
 
 _CLUSTER_ON = frozenset({"enabled", "enhanced"})
 _ACCOUNT_ON = frozenset({"enabled", "enhanced", "on"})
@@ -22,11 +24,17 @@ _NEW_RELIC = ("newrelic/nri-ecs",)
 _ADOT_NO_TASK_METRICS = "ecs-default-config.yaml"
 
 
-def _account_default(model: EcsModel) -> Any:
-    """The containerInsights account default here: a lowercase value, None or UNKNOWN."""
+def _account_default(model: EcsModel, options: Options) -> Any:
+    """The containerInsights account default here: a lowercase value, None or UNKNOWN. An
+    `aws_ecs_account_setting_default` of this configuration (or, live, the account's own
+    setting) wins over the option `account_container_insights`, which declares a default
+    made outside the checked code."""
     values = [UNKNOWN if is_unknown(s.name) else s.value
               for s in model.account_settings
               if s.name == "containerInsights" or is_unknown(s.name)]
+    declared = options.get("account_container_insights")
+    if not values and not model.live and isinstance(declared, str):
+        values = [declared]
     on = [v for v in values if v in _ACCOUNT_ON]
     if on:
         return on[0]
@@ -36,7 +44,7 @@ def _account_default(model: EcsModel) -> Any:
 
 
 def container_insights_disabled(model: EcsModel, options: Options) -> Iterator[Problem]:
-    account = _account_default(model)
+    account = _account_default(model, options)
     for cluster in model.clusters:
         value = cluster.container_insights
         if is_unknown(value) or value in _CLUSTER_ON:
@@ -55,7 +63,7 @@ def container_insights_disabled(model: EcsModel, options: Options) -> Iterator[P
 
 
 def container_insights_not_enhanced(model: EcsModel, options: Options) -> Iterator[Problem]:
-    account = _account_default(model)
+    account = _account_default(model, options)
     for cluster in model.clusters:
         value = cluster.container_insights
         source = ""
@@ -124,37 +132,77 @@ def _datadog_collects(container: Container) -> Any:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
+def _names(repo: str, names: tuple[str, ...]) -> bool:
+    """The repository is one of `names`. A repository with unknown parts matches on its
+    known tail, when that tail holds whole path segments (`<unknown>/aws-otel-collector`)."""
+    if UNKNOWN_MARK not in repo:
+        return _is(repo, names)
+    tail = repo.rsplit(UNKNOWN_MARK, 1)[1]
+    return tail.startswith("/") and any(("/" + name).endswith(tail) for name in names)
+
+
 def _image_collects(container: Container, globs: list[str]) -> Any:
-    image = container.image
-    if is_unknown(image):
-        return UNKNOWN
-    if not isinstance(image, str):
+    """Whether the image is a collector's. A wholly unknown image (an ECR repository URL)
+    is no evidence of one: False, and the rule says so."""
+    image = known_text(container.image)
+    if image is None:
         return False
+    # fnmatch's * matches the unknown parts; a literal part of a glob never does.
+    pattern_text = image.replace(UNKNOWN_MARK, "\0")
+    if any(fnmatchcase(pattern_text, g) or fnmatchcase(repository(pattern_text), g)
+           for g in globs):
+        return True
     repo = repository(image.lower())
-    if any(fnmatchcase(image, g) or fnmatchcase(repository(image), g) for g in globs):
+    if _names(repo, _EXPORTER) or _names(repo, _NEW_RELIC):
         return True
-    if _is(repo, _EXPORTER) or _is(repo, _NEW_RELIC):
-        return True
-    if _is(repo, _ADOT):
+    if _names(repo, _ADOT):
         return _adot_collects(container)
-    if _is(repo, _DATADOG):
+    if _names(repo, _DATADOG):
         return _datadog_collects(container)
     return False
 
 
-def collects_stats(container: Container, globs: list[str]) -> Any:
+def collects_stats(container: Container, sidecars: Sidecars) -> Any:
     """True if the container collects task-metadata stats; may be UNKNOWN."""
     # FireLens routes logs only; it never counts as a metrics collector.
     if container.firelens is True:
         return False
-    return any3((_image_collects(container, globs), _references_stats(container)))
+    if isinstance(container.name, str) and any(fnmatchcase(container.name, g)
+                                               for g in sidecars.containers):
+        return True
+    return any3((_image_collects(container, sidecars.images), _references_stats(container)))
 
 
-def _globs(model: EcsModel, options: Options, td: Any) -> list[str]:
-    value = task_option(model, options, "stats_sidecar_images", td)
+@dataclass(frozen=True)
+class Sidecars:
+    """The user's own collectors: image globs and container-name globs."""
+
+    images: list[str]
+    containers: list[str]
+
+
+def _globs(model: EcsModel, options: Options, td: Any, key: str) -> list[str]:
+    value = task_option(model, options, key, td)
     if isinstance(value, str):
         return [value]
     return [g for g in value or () if isinstance(g, str)]
+
+
+def _sidecars(model: EcsModel, options: Options, td: Any) -> Sidecars:
+    return Sidecars(_globs(model, options, td, "stats_sidecar_images"),
+                    _globs(model, options, td, "stats_sidecar_containers"))
+
+
+def _unknown_images(cs: list[Container]) -> str:
+    """The message's note on containers whose image is not known statically."""
+    names = [quote(c.name) for c in cs if known_text(c.image) is None]
+    if not names:
+        return ""
+    which = ", ".join(names)
+    noun = "container" if len(names) == 1 else "containers"
+    return (f"; the image of {noun} {which} is not known statically: if it is your own "
+            "collector, name it in option stats_sidecar_images (image globs) or "
+            "stats_sidecar_containers (container-name globs)")
 
 
 def metrics_sidecar_missing(model: EcsModel, options: Options) -> Iterator[Problem]:
@@ -162,19 +210,19 @@ def metrics_sidecar_missing(model: EcsModel, options: Options) -> Iterator[Probl
         cs = containers(td)
         if not cs:
             continue
-        globs = _globs(model, options, td)
-        if any3(collects_stats(c, globs) for c in cs) is False:
+        sidecars = _sidecars(model, options, td)
+        if any3(collects_stats(c, sidecars) for c in cs) is False:
             yield Problem(
                 "ECS403",
                 f"no container collects task-metadata stats (${{{METADATA_VARIABLE}}}"
                 "/task/stats): per-container memory peaks and CPU throttling go unrecorded, "
-                "so an OOM kill or CPU starvation cannot be diagnosed",
+                f"so an OOM kill or CPU starvation cannot be diagnosed{_unknown_images(cs)}",
                 td, "containers")
 
 
 def metrics_sidecar_essential(model: EcsModel, options: Options) -> Iterator[Problem]:
     for td in model.task_definitions:
-        globs = _globs(model, options, td)
+        globs = _sidecars(model, options, td)
         for c in containers(td) or ():
             if collects_stats(c, globs) is True and c.essential is True:
                 yield Problem(

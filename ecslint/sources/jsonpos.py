@@ -7,6 +7,7 @@ from typing import Any, Callable
 
 from ecslint.model import UNKNOWN, Location
 from ecslint.sources.values import UNKNOWN_MARK, PosDict, PosList
+from ecslint.unknown import PartlyKnown
 
 _WS = re.compile(r"[ \t\n\r]*")
 _NUMBER = re.compile(r"-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?")
@@ -115,7 +116,9 @@ def loads(text: str, file: str = "", locate: Callable[[int], Location | None] | 
             if not m:
                 raise fail("unterminated string", i)
             s = _unescape(m.group(1))
-            return (UNKNOWN if UNKNOWN_MARK in s else s), m.end()
+            if UNKNOWN_MARK in s:  # a string with unknown parts keeps its known text
+                return (UNKNOWN if s == UNKNOWN_MARK else PartlyKnown(s)), m.end()
+            return s, m.end()
         if text.startswith(UNKNOWN_MARK, i):
             return UNKNOWN, i + len(UNKNOWN_MARK)
         for word, val in (("true", True), ("false", False), ("null", None)):

@@ -23,13 +23,20 @@ PARALLEL_MIN_ROOTS = 8
 
 @dataclass
 class TerraformResult:
-    records: list[ResourceRecord] = field(default_factory=list)
+    # Root module directory -> its resource records (and those of the modules it calls),
+    # in root order. Each root is its own configuration: relations are resolved inside it.
+    roots: dict[str, list[ResourceRecord]] = field(default_factory=dict)
     problems: list[InputProblem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every .tf file read (all modules)
     texts: dict[str, str] = field(default_factory=dict)  # path -> text, for suppressions
     # path -> {first line of a top-level block: its last line}, for suppressions
     block_ends: dict[str, dict[int, int]] = field(default_factory=dict)
     read_by_functions: set[str] = field(default_factory=set)  # file() / templatefile()
+
+    @property
+    def records(self) -> list[ResourceRecord]:
+        """Every root's records, in root order."""
+        return [r for records in self.roots.values() for r in records]
 
 
 def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
@@ -151,10 +158,13 @@ class _Reader:
             return
         self._tfvars(files)
         root = ModuleInstance(self.loader, files, "", files.dir)
-        self.result.records.extend(root.records(types))
+        self.result.roots.setdefault(files.dir, []).extend(root.records(types))
         self.result.read_by_functions.update(self.loader.texts)
-        # Syntax errors of blocks parsed when first read (sources.hcl.lazy).
+        # Syntax errors of blocks parsed when first read (sources.hcl.lazy), modules that
+        # could not be loaded.
         self.result.problems.extend(self.parser.errors())
+        self.result.problems.extend(self.loader.problems)
+        self.loader.problems.clear()
 
 
 # ------------------------------------------------------------------ worker processes
@@ -216,7 +226,8 @@ def _merge(reader: _Reader, results: list) -> set[str]:
     for res, texts, ops, stats in results:
         reader.fs.merge(ops)
         reader.parser.stats.add(stats)
-        out.records.extend(res.records)
+        for root, records in res.roots.items():
+            out.roots.setdefault(root, []).extend(records)
         for prob in res.problems:
             k = (prob.file, prob.message, prob.line, prob.column)
             if k not in seen_problems:

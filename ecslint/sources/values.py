@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from typing import Any, Iterable
 
 from ecslint.model import Location, Unknown
+from ecslint.unknown import UNKNOWN_MARK, PartlyKnown
 
-# Rendered in place of an unknown interpolation inside a template, so that the text can
-# still be decoded as JSON; the decoder turns it back into Unknown.
-UNKNOWN_MARK = "\ue000ecslint-unknown\ue000"  # private-use characters: valid in JSON strings
+__all__ = ["UNKNOWN_MARK"]  # (rendered in place of an unknown interpolation in a template)
 
 
 class EvalError(Exception):
@@ -108,14 +107,14 @@ class PartialJson(Unknown):
         self.decoded = decoded
 
 
-class PartialText(Unknown):
-    """A rendered template with unknown parts replaced by UNKNOWN_MARK."""
+class PartialText(PartlyKnown):
+    """A rendered template with unknown parts replaced by UNKNOWN_MARK, and where each
+    character of it came from."""
 
-    __slots__ = ("text", "smap")
+    __slots__ = ("smap",)
 
     def __init__(self, text: str, smap: SourceMap | None, refs: frozenset[str] = frozenset()):
-        super().__init__(refs)
-        self.text = text
+        super().__init__(text, refs)
         self.smap = smap
 
 

@@ -72,6 +72,7 @@ class Loader:
         self.fs = fs
         self.texts: dict[str, str | None] = {}
         self.templates: dict[str, Any] = {}
+        self.problems: list[InputProblem] = []  # modules that could not be loaded (ECS003)
         self.manifests: dict[str, dict[str, str]] = {}
 
     def installed_module(self, root_dir: str, key: str) -> str | None:
@@ -397,26 +398,51 @@ class ModuleInstance:
             return self._children[name]
         self._children[name] = []
         block = self.files.modules[name]
-        src = block.body.attributes.get("source")
-        source = self.ev(src.where.file).evaluate(src.expr) if src else None
-        key = f"{self.key}.{name}" if self.key else name
-        if isinstance(source, str) and source.startswith(("./", "../")):
-            child_dir = os.path.normpath(os.path.join(self.files.dir, source))
-        else:
-            # Registry / git modules: followed where `terraform init` has installed them.
-            child_dir = self.loader.installed_module(self.root_dir, key)
-            if child_dir is None:
-                return []
-        files = self.loader.read_module(child_dir)
+        instances = self.instances(block)
+        if not instances:
+            return []  # count = 0 or an empty for_each: the module does not exist
+        files = self._module_files(name, block)
         if files is None:
             return []
-        for suffix, env in self.instances(block):
+        key = f"{self.key}.{name}" if self.key else name
+        for suffix, env in instances:
             args = {n: self._thunk(a, env) for n, a in block.body.attributes.items()
                     if n not in _META}
             child = ModuleInstance(self.loader, files, f"{self.prefix}module.{name}{suffix}.",
                                    self.root_dir, args, key)
             self._children[name].append((suffix, child))
         return self._children[name]
+
+    def _module_files(self, name: str, block: Block) -> ModuleFiles | None:
+        """The files of a called module; None, and an ECS003 problem at its `source`, when
+        they cannot be read (so that a module never read is said, not passed over)."""
+        src = block.body.attributes.get("source")
+        source = self.ev(src.where.file).evaluate(src.expr) if src else None
+        key = f"{self.key}.{name}" if self.key else name
+        local = isinstance(source, str) and source.startswith(("./", "../"))
+        if local:
+            child_dir = os.path.normpath(os.path.join(self.files.dir, source))
+        else:
+            # Registry / git modules: followed where `terraform init` has installed them.
+            child_dir = self.loader.installed_module(self.root_dir, key)
+        files = self.loader.read_module(child_dir) if child_dir is not None else None
+        if files is None:
+            if not isinstance(source, str):
+                why = "its source is not a literal string"
+            elif local:
+                why = f"its local source {source} does not exist"
+            else:
+                version = block.body.attributes.get("version")
+                pinned = self.ev(version.where.file).evaluate(version.expr) if version else None
+                what = f"{source} {pinned}" if isinstance(pinned, str) else source
+                why = (f"{what} is not installed under .terraform/modules (run `terraform "
+                       "init`)")
+            where = (src or block).where
+            address = re.sub(r"\[[^\]]*\]", "", f"{self.prefix}module.{name}")
+            self.loader.problems.append(InputProblem(
+                where.file, f"module '{name}' was not loaded: {why}; nothing inside it was "
+                            "checked", where.line, where.column, "ECS003", address))
+        return files
 
     def _thunk(self, attr: Any, env: dict):
         return lambda: self.ev(attr.where.file).evaluate(attr.expr, env)
