@@ -97,13 +97,16 @@ _PUNCT = {"*": "ASTERISK", ",": COMMA, '"': DBLQUOTE, ".": DOT, ">": "GT", "{": 
 # ------------------------------------------------------------------------------- lexing
 
 # Terminal patterns, equivalent to hcl2.lark's (some rewritten to scan faster).
-_FLOAT = (r"(?:(?:(?:-[0-9])+|(?:-[0-9])?[0-9]+)\.[0-9]+(?:[eE][+-]?[0-9]+)?"
-          r"|(?:(?:-[0-9])+|(?:-[0-9])?[0-9]+)[eE][+-]?[0-9]+)")
+# FLOAT_LITERAL is `M \.[0-9]+ (exponent)?` or `M exponent` with the mantissa M one of
+# `(-[0-9])+`, `(-[0-9])?[0-9]+` - so `-1-2.5` is a float. Trying hcl2.lark's pattern at
+# every `-` of `x -1-1-1...` is quadratic; the lexer instead finds floats from the INT or
+# MINUS it matched (`_Parser._float`), with the tail here and the `(-[0-9])+` runs cached.
+_FLOAT_TAIL = r"\.[0-9]++(?:[eE][+-]?[0-9]++)?|[eE][+-]?[0-9]++"
 _INT = r"(?:-[0-9])?[0-9]+"
 _NAME = r"[a-zA-Z_][a-zA-Z0-9_-]*"
 _NL = r"\n[ \t]*|#[^\n]*\n|//[^\n]*\n|/\*[\s\S]*?\*/"
 _TEMPLATE_STRING = r'\\"(?:[^"\\]|\\\\.)*\\"'
-_STRING_CHARS = r'(?:[^"\\$%]+|\\.|\$(?!\$?\{)|%(?!%?\{))+'
+_STRING_CHARS = r'(?:[^"\\$%]++|\\.|\$(?!\$?\{)|%(?!%?\{))++'
 _ESC_INTERP = r"\$\$\{[^}]*\}"
 _ESC_DIRECTIVE = r"%%\{[^}]*\}"
 _HEREDOC_OPEN = r"<<(-?)([a-zA-Z][a-zA-Z0-9._-]*)\r?\n"  # the end is found by _heredoc_end
@@ -114,12 +117,11 @@ _BLANKS = "[ \t\r]*"  # lark's %ignore
 # tokens start after them. Alternatives that can match the same text keep lark's order.
 _MODES = {
     "code": (r"(?P<EQ>[ \t]*=(?!=|>))|(?P<COLON>[ \t]*:(?!:))|" + _BLANKS + "(?:"
-             rf"({_NAME})|({_NL})|({_FLOAT})|({_INT})|(=(?!=|>))|(:(?!:))"
+             rf"({_NAME})|({_NL})|({_INT})|(=(?!=|>))|(:(?!:))"
              r"|(\.\.\.|\[\*\]|\.\*|::|&&|==|\|\||=>|>=|<=|!=)"
              rf"|({_HEREDOC_OPEN})|({_TEMPLATE_STRING})"
              r'|([*,".>{(\[<\-!%+?})\]/~]))',
-             (EQ, COLON, NAME, NL, FLOAT, INT, EQ, COLON, None, HEREDOC, "", "", TEMPLATE_STRING,
-              None)),
+             (EQ, COLON, NAME, NL, INT, EQ, COLON, None, HEREDOC, "", "", TEMPLATE_STRING, None)),
     "dot": (_BLANKS + rf"(?:({_NAME})|({_INT}))", (NAME, INT)),
     "string": (rf"({_ESC_INTERP})|({_ESC_DIRECTIVE})|({_STRING_CHARS})|(%\{{)|(\$\{{)|(\")",
                (ESC_INTERP, ESC_DIRECTIVE, STRING_CHARS, DIRECTIVE_START, INTERP_START, DBLQUOTE)),
@@ -129,6 +131,7 @@ _MODES = {
                        (ENDFOR, ENDIF, ELSE, FOR, IF)),
     "for_cond": (_BLANKS + rf"(?:({_NL})|(if)|(\}}))", (NL, IF, RBRACE)),
 }
+_DIGITS = "0123456789"
 _MULTILINE = frozenset((STRING_CHARS, TEMPLATE_STRING, ESC_INTERP, ESC_DIRECTIVE))
 
 
@@ -187,18 +190,25 @@ AFTER_STRIP_END = _Acc("RBRACE")                         # the `~` before a dire
 
 _ALL_ACCS = [v for v in list(globals().values()) if isinstance(v, _Acc)]
 _BLANKS_RX: re.Pattern[str] | None = None
+_FLOAT_TAIL_RX: re.Pattern[str] | None = None
+_MINUS_RUN_RX: re.Pattern[str] | None = None
+_SIMPLE_STRING: re.Pattern[str] | None = None
 _WS_RX: re.Pattern[str] | None = None
 _ROOT_RX: re.Pattern[str] | None = None
 
 
 def _compile() -> None:
     """Compile the lexer's patterns (on first use: a few ms, kept out of the import)."""
-    global _BLANKS_RX, _WS_RX, _ROOT_RX
+    global _BLANKS_RX, _WS_RX, _ROOT_RX, _SIMPLE_STRING, _FLOAT_TAIL_RX, _MINUS_RUN_RX
     compiled = {mode: re.compile(pattern) for mode, (pattern, _kinds) in _MODES.items()}
     for acc in _ALL_ACCS:
         acc.rx = compiled[acc.mode]
         acc.kinds = (None,) + _MODES[acc.mode][1]  # match.lastindex counts from 1
     _BLANKS_RX = re.compile(_BLANKS)
+    _FLOAT_TAIL_RX = re.compile(_FLOAT_TAIL)
+    _MINUS_RUN_RX = re.compile("(?:-[0-9])+")
+    # A string's STRING_CHARS (if any, and on one line) and closing quote.
+    _SIMPLE_STRING = re.compile(r'((?:[^"\\$%\n]++|\\.|\$(?!\$?\{)|%(?!%?\{))*+)"')
     _WS_RX = re.compile(r"\s*")
     _ROOT_RX = re.compile(f"{_TEMPLATE_STRING}|{_ESC_INTERP}|{_ESC_DIRECTIVE}|{_STRING_CHARS}"
                           r'|"|\$\{|%\{?')
@@ -263,6 +273,7 @@ class _Parser:
         self.line_start = 0  # offset of the current line's first character
         self.depth = 0
         self.ceiling = 9  # see binary()
+        self.minus_run = (0, 0)  # see _minus_run()
         self.kind: str = END
         self.tok: Token | None = None
         self.nls: list | None = None
@@ -275,52 +286,75 @@ class _Parser:
 
     def _scan(self, acc: _Acc) -> tuple[str, Token]:
         """One token at `pos` as lark's lexer in a state with accept set `acc` sees it."""
-        text = self.text
-        m = acc.rx.match(text, self.pos)
+        m = acc.rx.match(self.text, self.pos)
         if m is None:
             return self._scan_nothing()
         idx = m.lastindex
         kind = acc.kinds[idx]
-        start = m.start(idx)
-        end = m.end()
-        value = text[start:end]
+        value = m.group(idx)
+        end = self.pos = m.end()
+        tok = _str_new(Token, value)
+        tok.line = self.line
+        tok.column = end - len(value) - self.line_start + 1
         if kind is NAME:
             kind = acc.kw.get(value, NAME)
+        elif kind is INT:
+            if self.text[end] in ".eE" and FLOAT in acc.terms:
+                return self._float(end - len(value), end, tok)
         elif kind is None:
             kind = _PUNCT[value]
-            if (kind is FULL_SPLAT or kind is NEQ) and kind not in acc.terms:
+            if kind is MINUS:
+                if self.text[end] in _DIGITS and FLOAT in acc.terms:
+                    return self._float(end - 1, self._minus_run(end - 1), tok)
+            elif (kind is FULL_SPLAT or kind is NEQ) and kind not in acc.terms:
                 short = LSQB if kind is FULL_SPLAT else NOT  # what lark tries next
                 if short in acc.terms:
-                    kind, end, value = short, start + 1, value[0]
+                    self.pos = end - len(value) + 1
+                    kind, tok = short, _token(short, value[0], tok.line, tok.column)
         elif kind is NL:
-            tok = _token(NL, value, self.line, start - self.line_start + 1)
-            self.pos = end
             if value[0] == "\n":
                 self.line += 1
-                self.line_start = start + 1
+                self.line_start = end - len(value) + 1
             else:
-                self._lines(value, start)
-            return NL, tok
+                self._lines(value, end - len(value))
         elif kind is HEREDOC:
-            delimiter = m.group(idx + 2)
-            stop = _heredoc_end(text, end, delimiter)
-            if stop < 0:  # no end line: lark lexes `<` instead
-                kind, end, value = LT, start + 1, "<"
-            else:
-                kind = HEREDOC_TRIM if m.group(idx + 1) else HEREDOC
-                end, value = stop, text[start:stop]
-                tok = _token(kind, value, self.line, start - self.line_start + 1)
-                self.pos = end
-                self._lines(value, start)
-                return kind, tok
-        elif kind in _MULTILINE:
-            tok = _token(kind, value, self.line, start - self.line_start + 1)
-            self.pos = end
-            if "\n" in value:
-                self._lines(value, start)
+            return self._heredoc(m, idx, tok)
+        elif kind in _MULTILINE and "\n" in value:
+            self._lines(value, end - len(value))
+        tok.type = kind
+        return kind, tok
+
+    def _float(self, start: int, mantissa_end: int, tok: Token) -> tuple[str, Token]:
+        """A FLOAT_LITERAL if the INT or `-` lexed at `start` (`tok`, its mantissa ending
+        at `mantissa_end`) continues into one, else that token (lark tries FLOAT first)."""
+        m = _FLOAT_TAIL_RX.match(self.text, mantissa_end)
+        if m is None:
+            tok.type = kind = MINUS if tok == "-" else INT
             return kind, tok
-        self.pos = end
-        return kind, _token(kind, value, self.line, start - self.line_start + 1)
+        self.pos = m.end()
+        return FLOAT, _token(FLOAT, self.text[start:self.pos], tok.line, tok.column)
+
+    def _minus_run(self, start: int) -> int:
+        """End of the `(-[0-9])+` run at `start`. Cached: the run from each later `-` of
+        it ends at the same place, and `x -1-1-1...` asks at every one."""
+        run_start, run_end = self.minus_run
+        if not (run_start <= start < run_end and (run_end - start) % 2 == 0):
+            run_end = _MINUS_RUN_RX.match(self.text, start).end()
+            self.minus_run = (start, run_end)
+        return run_end
+
+    def _heredoc(self, m: re.Match[str], idx: int, tok: Token) -> tuple[str, Token]:
+        """The rest of a heredoc whose first line `m` matched (group `idx`)."""
+        start = m.start(idx)
+        stop = _heredoc_end(self.text, m.end(), m.group(idx + 2))
+        if stop < 0:  # no end line: lark lexes `<` instead
+            self.pos = start + 1
+            return LT, _token(LT, "<", tok.line, tok.column)
+        kind = HEREDOC_TRIM if m.group(idx + 1) else HEREDOC
+        value = self.text[start:stop]
+        self.pos = stop
+        self._lines(value, start)
+        return kind, _token(kind, value, tok.line, tok.column)
 
     def _lines(self, value: str, start: int) -> None:
         """Count the lines of a token that may span several."""
@@ -528,7 +562,8 @@ class _Parser:
         climbing builds the grammar's ladder). A newline right after an operation's right
         operand ends that binary_op (lark shifts it there); then no operator of higher
         precedence may follow, here or in the callers (`ceiling`)."""
-        left = self.unary()
+        kind = self.kind
+        left = self.unary() if kind is MINUS or kind is NOT else self.expr_term()
         self.ceiling = 9
         prec_of = _PREC.get
         while not self.nls:
@@ -538,8 +573,7 @@ class _Parser:
             op = _node("binary_operator", [self.tok])
             self._advance(EXPR_START_NL)
             term = [op, self._newlines()] if self.nls else [op]
-            right = self.binary(prec + 1)
-            term.append(right)
+            term.append(self.binary(prec + 1))
             children = [left, _node("binary_term", term)]
             if self.nls:
                 children.append(self._newlines())
@@ -815,6 +849,9 @@ class _Parser:
     def string(self) -> Node:
         """A quoted template: its parts, interpolations and directives, lexed in
         string mode (no newlines or blanks of their own there)."""
+        m = _SIMPLE_STRING.match(self.text, self.pos)
+        if m is not None:  # one line of plain characters: no need for string mode
+            return self._simple_string(m)
         children = [self._take(IN_STRING)]
         while True:
             kind = self.kind
@@ -834,6 +871,20 @@ class _Parser:
             else:
                 self._fail()
             children.append(_node("string_part", [part]))
+
+    def _simple_string(self, m: re.Match[str]) -> Node:
+        """The string `"chars"` whose characters and closing quote `m` matched."""
+        opening = self.tok
+        line, column = opening.line, opening.column
+        chars = m.group(1)
+        children = [opening]
+        if chars:
+            children.append(_node("string_part", [_token(STRING_CHARS, chars, line, column + 1)]))
+        self.tok = closing = _token(DBLQUOTE, '"', line, column + 1 + len(chars))
+        children.append(closing)
+        self.pos = m.end()
+        self._advance(AFTER_TERM)
+        return _node("string", children)
 
     def directive(self) -> Node:
         """%{if x}, %{else}, %{endif}, %{for a, b in x}, %{endfor}, with `~` markers."""
