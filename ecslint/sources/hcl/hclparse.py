@@ -110,18 +110,19 @@ _STRING_CHARS = r'(?:[^"\\$%]++|\\.|\$(?!\$?\{)|%(?!%?\{))++'
 _ESC_INTERP = r"\$\$\{[^}]*\}"
 _ESC_DIRECTIVE = r"%%\{[^}]*\}"
 _HEREDOC_OPEN = r"<<(-?)([a-zA-Z][a-zA-Z0-9._-]*)\r?\n"  # the end is found by _heredoc_end
-_BLANKS = "[ \t\r]*"  # lark's %ignore
+_BLANKS = "[ \t\r]*+"  # lark's %ignore
 
 # Modes: (pattern, kinds of its groups). A group kind of None means "look the text up in
-# _PUNCT"; "" marks an inner group. In code mode EQ/COLON may start with blanks; other
-# tokens start after them. Alternatives that can match the same text keep lark's order.
+# _PUNCT"; "" marks an inner group. Each pattern skips lark's ignored blanks first (EQ and
+# COLON take them into their token: _Parser._scan). Alternatives that can match the same
+# text keep lark's order; the others come most frequent first.
 _MODES = {
-    "code": (r"(?P<EQ>[ \t]*=(?!=|>))|(?P<COLON>[ \t]*:(?!:))|" + _BLANKS + "(?:"
-             rf"({_NAME})|({_NL})|({_INT})|(=(?!=|>))|(:(?!:))"
+    "code": (_BLANKS + r'(?:([,"{()}\]?+~*%])|'  # single characters that start nothing longer
+             rf"({_NAME})|(=(?!=|>))|({_NL})|(:(?!:))|({_INT})"
              r"|(\.\.\.|\[\*\]|\.\*|::|&&|==|\|\||=>|>=|<=|!=)"
              rf"|({_HEREDOC_OPEN})|({_TEMPLATE_STRING})"
-             r'|([*,".>{(\[<\-!%+?})\]/~]))',
-             (EQ, COLON, NAME, NL, INT, EQ, COLON, None, HEREDOC, "", "", TEMPLATE_STRING, None)),
+             r"|([.\[<\-!>/]))",
+             (None, NAME, EQ, NL, COLON, INT, None, HEREDOC, "", "", TEMPLATE_STRING, None)),
     "dot": (_BLANKS + rf"(?:({_NAME})|({_INT}))", (NAME, INT)),
     "string": (rf"({_ESC_INTERP})|({_ESC_DIRECTIVE})|({_STRING_CHARS})|(%\{{)|(\$\{{)|(\")",
                (ESC_INTERP, ESC_DIRECTIVE, STRING_CHARS, DIRECTIVE_START, INTERP_START, DBLQUOTE)),
@@ -280,59 +281,68 @@ class _Parser:
         self.nl_run = 0  # newlines lexed before the token (nls plus one merged into it)
         self.acc = START
         self.nl_acc = START
-        self._advance(START)
+        self._advance(START)  # (the text is never empty: it ends with a newline)
 
     # -- lexer
 
-    def _scan(self, acc: _Acc) -> tuple[str, Token]:
-        """One token at `pos` as lark's lexer in a state with accept set `acc` sees it."""
-        m = acc.rx.match(self.text, self.pos)
+    def _scan(self, acc: _Acc) -> str:
+        """Lex one token at `pos` as lark's lexer does in a state with accept set `acc`:
+        the token goes to `tok`, its kind is returned."""
+        pos = self.pos
+        m = acc.rx.match(self.text, pos)
         if m is None:
             return self._scan_nothing()
         idx = m.lastindex
         kind = acc.kinds[idx]
         value = m.group(idx)
         end = self.pos = m.end()
-        tok = _str_new(Token, value)
+        if (kind is EQ or kind is COLON) and end - 1 != pos:
+            blanks = self.text[pos:end - 1]  # lark's EQ / COLON: /[ \t]*=/, /[ \t]*:/
+            if "\r" not in blanks:
+                value = blanks + value
+        self.tok = tok = _str_new(Token, value)
         tok.line = self.line
         tok.column = end - len(value) - self.line_start + 1
         if kind is NAME:
             kind = acc.kw.get(value, NAME)
-        elif kind is INT:
-            if self.text[end] in ".eE" and FLOAT in acc.terms:
-                return self._float(end - len(value), end, tok)
         elif kind is None:
             kind = _PUNCT[value]
             if kind is MINUS:
                 if self.text[end] in _DIGITS and FLOAT in acc.terms:
-                    return self._float(end - 1, self._minus_run(end - 1), tok)
+                    return self._float(end - 1, self._minus_run(end - 1))
             elif (kind is FULL_SPLAT or kind is NEQ) and kind not in acc.terms:
                 short = LSQB if kind is FULL_SPLAT else NOT  # what lark tries next
                 if short in acc.terms:
                     self.pos = end - len(value) + 1
-                    kind, tok = short, _token(short, value[0], tok.line, tok.column)
+                    self.tok = _token(short, value[0], tok.line, tok.column)
+                    return short
         elif kind is NL:
             if value[0] == "\n":
                 self.line += 1
                 self.line_start = end - len(value) + 1
             else:
                 self._lines(value, end - len(value))
+        elif kind is INT:
+            if self.text[end] in ".eE" and FLOAT in acc.terms:
+                return self._float(end - len(value), end)
         elif kind is HEREDOC:
-            return self._heredoc(m, idx, tok)
+            return self._heredoc(m, idx)
         elif kind in _MULTILINE and "\n" in value:
             self._lines(value, end - len(value))
         tok.type = kind
-        return kind, tok
+        return kind
 
-    def _float(self, start: int, mantissa_end: int, tok: Token) -> tuple[str, Token]:
-        """A FLOAT_LITERAL if the INT or `-` lexed at `start` (`tok`, its mantissa ending
-        at `mantissa_end`) continues into one, else that token (lark tries FLOAT first)."""
+    def _float(self, start: int, mantissa_end: int) -> str:
+        """A FLOAT_LITERAL if the INT or `-` just lexed at `start` (its mantissa ending at
+        `mantissa_end`) continues into one, else that token (lark tries FLOAT first)."""
+        tok = self.tok
         m = _FLOAT_TAIL_RX.match(self.text, mantissa_end)
         if m is None:
             tok.type = kind = MINUS if tok == "-" else INT
-            return kind, tok
+            return kind
         self.pos = m.end()
-        return FLOAT, _token(FLOAT, self.text[start:self.pos], tok.line, tok.column)
+        self.tok = _token(FLOAT, self.text[start:self.pos], tok.line, tok.column)
+        return FLOAT
 
     def _minus_run(self, start: int) -> int:
         """End of the `(-[0-9])+` run at `start`. Cached: the run from each later `-` of
@@ -343,18 +353,21 @@ class _Parser:
             self.minus_run = (start, run_end)
         return run_end
 
-    def _heredoc(self, m: re.Match[str], idx: int, tok: Token) -> tuple[str, Token]:
+    def _heredoc(self, m: re.Match[str], idx: int) -> str:
         """The rest of a heredoc whose first line `m` matched (group `idx`)."""
+        tok = self.tok
         start = m.start(idx)
         stop = _heredoc_end(self.text, m.end(), m.group(idx + 2))
         if stop < 0:  # no end line: lark lexes `<` instead
             self.pos = start + 1
-            return LT, _token(LT, "<", tok.line, tok.column)
+            self.tok = _token(LT, "<", tok.line, tok.column)
+            return LT
         kind = HEREDOC_TRIM if m.group(idx + 1) else HEREDOC
         value = self.text[start:stop]
         self.pos = stop
         self._lines(value, start)
-        return kind, _token(kind, value, tok.line, tok.column)
+        self.tok = _token(kind, value, tok.line, tok.column)
+        return kind
 
     def _lines(self, value: str, start: int) -> None:
         """Count the lines of a token that may span several."""
@@ -363,42 +376,42 @@ class _Parser:
             self.line += count
             self.line_start = start + value.rindex("\n") + 1
 
-    def _scan_nothing(self) -> tuple[str, Token]:
-        """No terminal matches: the end of the input after blanks, or a lexing error."""
+    def _scan_nothing(self) -> str:
+        """No terminal matches: the end of the input after blanks, or a lexing error.
+        lark's $END takes the position of the token before it."""
         at = _BLANKS_RX.match(self.text, self.pos).end()
-        kind = END if at == len(self.text) else ERROR
-        return kind, _token(kind, "", self.line, at - self.line_start + 1)
+        if at == len(self.text):
+            prev = self.tok
+            self.tok = _token(END, "", prev.line, prev.column)
+            return END
+        self.tok = _token(ERROR, "", self.line, at - self.line_start + 1)
+        return ERROR
 
     def _advance(self, acc: _Acc) -> None:
         """Shift the current token; lex the next one (and newlines before it) in `acc`."""
-        kind, tok = self._scan(acc)
+        kind = self._scan(acc)
         if kind is NL:
             # The PostLexer holds a newline back until it has seen the next token, so
             # lark lexes the second newline, and the token after a single newline, in the
             # state before the first; after that, in the state after a newline.
-            nls = [tok]
+            nls = [self.tok]
             self.nl_acc = acc
             if NL not in acc.terms:  # lark's lexer stops at this newline (see _fail)
                 self.nls, self.nl_run, self.kind, self.acc = nls, 1, ERROR, acc
                 return
-            kind, tok = self._scan(acc)
+            kind = self._scan(acc)
             while kind is NL:
-                nls.append(tok)
+                nls.append(self.tok)
                 acc = AFTER_NL
-                kind, tok = self._scan(acc)
+                kind = self._scan(acc)
             self.nl_run = len(nls)
-            if kind is END:
-                tok = _token(END, "", nls[-1].line, nls[-1].column)
-            elif kind in _MERGE:
-                last = nls.pop()
-                tok = _token(kind, last + tok, tok.line, tok.column)
+            if kind in _MERGE:
+                tok = self.tok
+                self.tok = _token(kind, nls.pop() + tok, tok.line, tok.column)
             self.nls = nls or None
         else:
-            if kind is END and self.tok is not None:  # lark's $END borrows the last position
-                tok = _token(END, "", self.tok.line, self.tok.column)
             self.nls = None
         self.kind = kind
-        self.tok = tok
         self.acc = acc
 
     def _take(self, acc: _Acc) -> Token:
@@ -418,7 +431,12 @@ class _Parser:
         """The pending newlines as a new_line_or_comment node."""
         nls = self.nls
         self.nls = None
-        return _node("new_line_or_comment", nls)
+        node = _new(Node)
+        node.data = "new_line_or_comment"
+        node.children = nls
+        node.line = nls[0].line
+        node.column = nls[0].column
+        return node
 
     # -- errors
 
@@ -502,8 +520,14 @@ class _Parser:
     def attribute_or_block(self) -> Node:
         first = self.name()
         if self.kind is EQ and not self.nls:
-            eq = self._take(EXPR_START)
-            return _node("attribute", [first, eq, self.expression()])
+            eq = self.tok
+            self._advance(EXPR_START)
+            node = _new(Node)
+            node.data = "attribute"
+            node.children = [first, eq, self.expression()]
+            node.line = first.line
+            node.column = first.column
+            return node
         children = [first]
         while not self.nls:
             kind = self.kind
@@ -598,7 +622,11 @@ class _Parser:
         tok = self.tok
         if kind is NAME:
             self._advance(AFTER_NAME)
-            inner = _node("identifier", [tok])
+            inner = _new(Node)
+            inner.data = "identifier"
+            inner.children = [tok]
+            inner.line = tok.line
+            inner.column = tok.column
             if not self.nls and (self.kind is LPAR or self.kind is COLONS):
                 inner = self.function_call(inner)
         elif kind is DBLQUOTE:
