@@ -384,9 +384,22 @@ def test_deep_nesting_is_an_error_not_a_crash(deep):
 
 
 def test_nesting_up_to_the_limit_matches_lark():
-    depth = hclparse.MAX_DEPTH - 1  # expression() levels: the attribute's value is one
+    depth = hclparse.MAX_DEPTH - 1  # levels below the attribute's value
     assert _difference("a = " + "[" * depth + "]" * depth + "\n") is None
-    assert _difference("a " + "{\nb " * (hclparse.MAX_DEPTH - 1) + "{}\n" + "}\n" * (hclparse.MAX_DEPTH - 1)) is None
+    assert _difference("a " + "{\nb " * depth + "{}\n" + "}\n" * depth) is None
+    # The most Python frames a level takes: every precedence level, a unary, an object.
+    level = "x || b && c == d < e + f * -{k = "
+    assert _difference("a = " + level * depth + "1" + "}" * depth + "\n") is None
+    with pytest.raises(HclSyntaxError, match="nested too deeply"):
+        hclparse.parse_tree("a = " + level * (depth + 1) + "1" + "}" * (depth + 1) + "\n")
+
+
+def test_recursion_limit_is_restored():
+    before = sys.getrecursionlimit()
+    hclparse.parse_tree("a = [[[1]]]\n")
+    with pytest.raises(HclSyntaxError):
+        hclparse.parse_tree("a = " + "[" * 10_000)
+    assert sys.getrecursionlimit() == before
 
 
 def test_long_chains_are_not_nesting():

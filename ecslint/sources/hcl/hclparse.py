@@ -190,6 +190,7 @@ AFTER_DIRECTIVE_WORD = _Acc("RBRACE STRIP_MARKER")       # %{else, %{endif, %{en
 AFTER_STRIP_END = _Acc("RBRACE")                         # the `~` before a directive's `}`
 
 _ALL_ACCS = [v for v in list(globals().values()) if isinstance(v, _Acc)]
+_READY = False
 _BLANKS_RX: re.Pattern[str] | None = None
 _FLOAT_TAIL_RX: re.Pattern[str] | None = None
 _MINUS_RUN_RX: re.Pattern[str] | None = None
@@ -199,8 +200,10 @@ _ROOT_RX: re.Pattern[str] | None = None
 
 
 def _compile() -> None:
-    """Compile the lexer's patterns (on first use: a few ms, kept out of the import)."""
-    global _BLANKS_RX, _WS_RX, _ROOT_RX, _SIMPLE_STRING, _FLOAT_TAIL_RX, _MINUS_RUN_RX
+    """Compile the lexer's patterns (on first use: a few ms, kept out of the import).
+    `_READY` is set last, so a thread that sees it sees everything (compiling twice in
+    two threads is harmless)."""
+    global _BLANKS_RX, _WS_RX, _ROOT_RX, _SIMPLE_STRING, _FLOAT_TAIL_RX, _MINUS_RUN_RX, _READY
     compiled = {mode: re.compile(pattern) for mode, (pattern, _kinds) in _MODES.items()}
     for acc in _ALL_ACCS:
         acc.rx = compiled[acc.mode]
@@ -213,6 +216,7 @@ def _compile() -> None:
     _WS_RX = re.compile(r"\s*")
     _ROOT_RX = re.compile(f"{_TEMPLATE_STRING}|{_ESC_INTERP}|{_ESC_DIRECTIVE}|{_STRING_CHARS}"
                           r'|"|\$\{|%\{?')
+    _READY = True
 
 
 def _heredoc_end(text: str, start: int, delimiter: str) -> int:
@@ -294,7 +298,7 @@ class _Parser:
             return self._scan_nothing()
         idx = m.lastindex
         kind = acc.kinds[idx]
-        value = m.group(idx)
+        value = m[idx]
         end = self.pos = m.end()
         if (kind is EQ or kind is COLON) and end - 1 != pos:
             blanks = self.text[pos:end - 1]  # lark's EQ / COLON: /[ \t]*=/, /[ \t]*:/
@@ -968,7 +972,7 @@ def parse_tree(text: str) -> Node:
     Raises HclSyntaxError where lark raises UnexpectedInput."""
     if not text.endswith("\n"):
         text += "\n"  # the grammar wants a trailing newline after the last block
-    if START.rx is None:
+    if not _READY:
         _compile()
     old_limit = sys.getrecursionlimit()
     needed = _stack_depth() + MAX_DEPTH * _FRAMES_PER_LEVEL + 100
