@@ -247,6 +247,79 @@ def test_error_messages():
         "invalid HCL: unexpected '}'", 4, 2)
 
 
+# ------------------------------------------------------------------- lexer and states
+
+
+def _lark_lex_states() -> dict[frozenset, object]:
+    """The accept set of every LALR state lark lexes in (the start state and the states
+    entered by shifting a terminal), with the lexer lark uses there."""
+    lark = syntax._parser()
+    table = lark.parser.parser._parse_table
+    terminals = {t.name for t in lark.terminals} | {"$END"}
+    lexers = lark.parser.lexer.lexer.lexers  # the ContextualLexer's, by state
+    shifted_into = {arg for actions in table.states.values()
+                    for symbol, (action, arg) in actions.items()
+                    if symbol in terminals and action.name == "Shift"}
+    states = shifted_into | set(table.start_states.values())
+    return {frozenset(k for k in table.states[s] if k in terminals): lexers[s] for s in states}
+
+
+def _accept_sets() -> dict[str, hclparse._Acc]:
+    return {name: v for name, v in vars(hclparse).items() if isinstance(v, hclparse._Acc)}
+
+
+def test_accept_sets_are_those_of_the_lalr_states():
+    """hclparse's accept sets are exactly the ones of hcl2.lark's automaton (a new
+    python-hcl2 grammar would show up here first)."""
+    ours = {acc.terms for acc in _accept_sets().values()}
+    assert len(ours) == len(_accept_sets())
+    assert ours == set(_lark_lex_states())
+
+
+_LEX_FRAGMENTS = [
+    "a", "in", "if", "iffy", "for", "for_each", "endif", "true", "nullx", "x-y", "1", "-", "-1",
+    "-12", "1.5", "-1-2", ".", "e3", "=", "==", "=>", " ", "\t", "\r", "\n", ":", "::", "*",
+    "[", "[*]", "]", "{", "}", "(", ",", "...", ".*", "!", "!=", "<", "<=", "<<E\nE\n", "<<-",
+    ">=", "&&", "|", "%", "%{", "%%{x}", "$", "${", "$${x}", "~", "?", '"', "\\", '\\"x\\"',
+    "#", "//", "/*", "*/", "/", "é", "@"]
+
+
+def test_each_token_lexes_as_in_the_lark_state():
+    """The first token of many short texts, in each accept set: the same as lark's lexer
+    for that state gives, or an error at the same place where lark's lexer fails."""
+    from lark.exceptions import UnexpectedCharacters
+    from lark.lexer import LexerState, TextSlice
+
+    lexers = _lark_lex_states()
+    texts = [a + b + "\n" for a in _LEX_FRAGMENTS for b in _LEX_FRAGMENTS]
+    hclparse.parse_tree("")  # compiles the patterns
+    differences = []
+    for name, acc in _accept_sets().items():
+        lexer = lexers[acc.terms]
+        for text in texts:
+            try:
+                tok = lexer.next_token(LexerState(TextSlice(text, 0, len(text))))
+                theirs = (tok.type, str(tok), tok.line, tok.column)
+            except EOFError:
+                theirs = ("$END",)
+            except UnexpectedCharacters as exc:
+                theirs = ("error", exc.line, exc.column)
+            parser = hclparse._Parser(" \n")  # then lex `text` from its start
+            parser.text, parser.pos, parser.line, parser.line_start = text, 0, 1, 0
+            kind = parser._scan(acc)
+            tok = parser.tok
+            if kind == hclparse.END:
+                ours = ("$END",)
+            elif kind == hclparse.ERROR or kind not in acc.terms:  # lark's lexer stops
+                blanks = len(tok) - len(tok.lstrip(" \t")) if kind in ("EQ", "COLON") else 0
+                ours = ("error", tok.line, tok.column + blanks)
+            else:
+                ours = (kind, str(tok), tok.line, tok.column)
+            if theirs != ours:
+                differences.append((name, text, theirs, ours))
+    assert differences == []
+
+
 # ---------------------------------------------------------------------------- mutants
 
 _FRAGMENTS = list('{}[]()"=:,.?!<>-+*/%&|~$#\\\n \t\r') + [
