@@ -320,6 +320,58 @@ def test_each_token_lexes_as_in_the_lark_state():
     assert differences == []
 
 
+def test_every_token_is_lexed_in_the_state_lark_lexes_it_in(monkeypatch):
+    """While parsing, each token (newlines too) is lexed with the accept set of the state
+    lark's contextual lexer is in at that token: checks the parser's bookkeeping of
+    states (and the PostLexer's held-back newline) beyond what the trees show."""
+    from lark.lexer import ContextualLexer
+
+    seen: dict[str, list] = {"lark": [], "ours": []}
+
+    def lark_lex(self, lexer_state, parser_state):
+        try:
+            while True:
+                lexer = self.lexers[parser_state.position]
+                tok = lexer.next_token(lexer_state, parser_state)
+                names = frozenset(t.name for t in lexer.terminals) - {"__IGNORE_0"}
+                seen["lark"].append((names, tok.type, str(tok)))
+                yield tok
+        except EOFError:
+            pass
+
+    scan = hclparse._Parser._scan
+
+    def our_scan(self, acc):
+        kind = scan(self, acc)
+        if kind in acc.terms and kind != hclparse.END:  # lark's lexer stops at others
+            seen["ours"].append((acc.terms - {"$END"}, kind, str(self.tok)))
+        return kind
+
+    monkeypatch.setattr(ContextualLexer, "lex", lark_lex)
+    monkeypatch.setattr(hclparse._Parser, "_scan", our_scan)
+    hclparse.parse_tree("")
+    monkeypatch.setattr(hclparse, "_SIMPLE_STRING", re.compile("(?!)"))  # lex every string
+    texts = [_read(p) for p in FILES] + [t for group in SNIPPETS.values() for t in group]
+    differences = []
+    for text in texts:
+        seen["lark"].clear()
+        seen["ours"].clear()
+        try:
+            syntax.parse_tree(text)
+            accepted = True
+        except Exception:  # noqa: BLE001 - lark's UnexpectedInput
+            accepted = False
+        _ours(text)
+        theirs, ours = seen["lark"], seen["ours"]
+        if not accepted:  # compare up to lark's error
+            theirs, ours = theirs[:len(ours)], ours[:len(theirs)]
+        if theirs != ours:
+            at = next((i for i, (a, b) in enumerate(zip(theirs, ours)) if a != b),
+                      min(len(theirs), len(ours)))
+            differences.append((text[:60], at))
+    assert differences == []
+
+
 # ---------------------------------------------------------------------------- mutants
 
 _FRAGMENTS = list('{}[]()"=:,.?!<>-+*/%&|~$#\\\n \t\r') + [
