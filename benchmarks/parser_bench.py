@@ -112,7 +112,7 @@ def main() -> None:
             directory = Path(tmp)
             corpus.write(tmp, corpus.generate(300, seed=1))
         texts = load(directory)
-        first = sorted(directory.rglob("*.tf"))[0]
+        first = min(directory.rglob("*.tf"))
         size = sum(len(t.encode()) for t in texts)
         print(f"corpus: {directory if args.corpus else 'generated, 300 files, seed 1'}: "
               f"{len(texts)} files, {size / 1e6:.2f} MB")

@@ -40,13 +40,12 @@ def _flat(tree) -> list[tuple]:
 def _lark(text: str) -> tuple:
     try:
         return ("tree", _flat(syntax.parse_tree(text)))
-    except Exception:  # noqa: BLE001 - lark's UnexpectedInput; parse_hcl reports it
-        pass
-    try:
-        syntax.parse_hcl(text, "x.tf")
-    except HclSyntaxError as exc:
-        return ("error", exc.message, exc.line, exc.column)
-    raise AssertionError("lark rejected the text, parse_hcl did not")
+    except Exception:  # noqa: BLE001 - lark's UnexpectedInput: as parse_hcl reports it
+        try:
+            syntax.parse_hcl(text, "x.tf")
+        except HclSyntaxError as exc:
+            return ("error", exc.message, exc.line, exc.column)
+        raise AssertionError("lark rejected the text, parse_hcl did not") from None
 
 
 def _ours(text: str) -> tuple:
@@ -66,8 +65,11 @@ def _difference(text: str) -> str | None:
             if a != b:
                 return f"tree differs at item {i}: lark {a}, hclparse {b}"
         return f"tree sizes differ: lark {len(theirs[1])}, hclparse {len(ours[1])}"
-    show = lambda r: "a tree" if r[0] == "tree" else r[1:]  # noqa: E731
-    return f"lark gives {show(theirs)}, hclparse {show(ours)}"
+    return f"lark gives {_outcome(theirs)}, hclparse {_outcome(ours)}"
+
+
+def _outcome(result: tuple) -> object:
+    return "a tree" if result[0] == "tree" else result[1:]
 
 
 def _read(path: Path) -> str:
@@ -76,7 +78,8 @@ def _read(path: Path) -> str:
 
 # ------------------------------------------------------------------------------ files
 
-FILES = sorted(p for d in ("tests/fixtures", "examples/terraform") for p in (ROOT / d).rglob("*.tf"))
+FILES = sorted(p for d in ("tests/fixtures", "examples/terraform")
+               for p in (ROOT / d).rglob("*.tf"))
 
 
 def test_there_are_files_to_compare():
@@ -102,7 +105,8 @@ def test_generated_corpus(tmp_path):
 
 SNIPPETS = {
     "bodies": [
-        "", "\n", "\n\n\n", "a = 1", "a = 1\n", "a=1", "a\t=\t1\n", "a = 1 b = 2\n", "a = 1 b {}\n",
+        "", "\n", "\n\n\n", "a = 1", "a = 1\n", "a=1", "a\t=\t1\n", "a = 1 b = 2\n",
+        "a = 1 b {}\n",
         'resource "aws_ecs_service" "svc" {\n  name = "x"\n  count = 2\n}\n', 'a "b" c "d" {\n}\n',
         "a b {\n c {\n  d = 1\n }\n}\n", "a\n{\n}\n", 'a "x"\n{\n}\n', "x {\n  a = 1 }\n",
         "x { a = 1 }\n", "x { a = 1\n b = 2 }\n", "a = 1\n\n\n\nb = 2\n\n", "\n\n\na = 1",
@@ -112,18 +116,23 @@ SNIPPETS = {
         "# only a comment", "// only\n", "/* block */", "/* multi\nline */\na = 1\n",
         "a = 1 # trailing\n", "a = 1 // trailing\nb = 2\n", "a = /* inline */ 1\n",
         "a = [1, /* c */ 2]\n", "a = f(/*x*/1)\n", "a = 1 # c\n+ 2\n", "a = 1 /* c */ + 2\n",
-        "a = 1 /* c */ 2\n", "b {\n  # c\n  a = 1 # d\n  // e\n}\n", "a = {\n  # c\n  k = 1 # d\n}\n",
-        "a = [\n  # c\n  1, # d\n  2 /* e */\n]\n", "a = 1 /* unterminated\n", "a = 1 // c", "a = 1 # c",
+        "a = 1 /* c */ 2\n", "b {\n  # c\n  a = 1 # d\n  // e\n}\n",
+        "a = {\n  # c\n  k = 1 # d\n}\n",
+        "a = [\n  # c\n  1, # d\n  2 /* e */\n]\n", "a = 1 /* unterminated\n", "a = 1 // c",
+        "a = 1 # c",
         "a = x # é\n", "/**/a = 1\n", "a = 1 /* x */ /* y */\n",
     ],
     "keywords": [
         "for_each = 1\n",
-        "in = 2\nif = 3\nfor = 4\nelse = 5\nendif = 6\nendfor = 7\ntrue = 8\nnull = 9\nfalse = 0\n",
+        "in = 2\nif = 3\nfor = 4\nelse = 5\nendif = 6\nendfor = 7\n",
+        "true = 8\nnull = 9\nfalse = 0\n",
         "block in for {}\n", "x true null {}\n", "a = in\nb = for\nc = if\n",
-        "a = {in = 1, for = 2, if = 3}\n", "a = {for = 1}\n", "a = {for: 1}\n", "a = {\nfor = 1}\n",
+        "a = {in = 1, for = 2, if = 3}\n", "a = {for = 1}\n", "a = {for: 1}\n",
+        "a = {\nfor = 1}\n",
         "a = {for\n= 1}\n", "a = {a = 1, for = 2}\n", "a = [in, if, for]\n", "a = [for]\n",
         "a = [\nfor]\n", "a = [1, for]\n", "a = (for)\n", "a = b.if\n", "a = b.in.for\n",
-        "a = b.true\n", "a = b.null.c\n", "resource \"x\" \"y\" {\n  for_each = 1\n  count = 2\n}\n",
+        "a = b.true\n", "a = b.null.c\n",
+        "resource \"x\" \"y\" {\n  for_each = 1\n  count = 2\n}\n",
     ],
     "numbers and operators": [
         "a = 1 + 2\n", "a = 1 + 2 * 3\n", "a = (1 + 2) * 3\n", "a = 1 * 2 + 3\n",
@@ -139,7 +148,8 @@ SNIPPETS = {
         "a = (a + b\n) * c\n", "a = f(a + b\n) * c\n",
     ],
     "conditionals": [
-        "a = b ? c : d\n", "a = b ? c : d ? e : f\n", "a = b ? c ? d : e : f\n", "a = b\n? c\n: d\n",
+        "a = b ? c : d\n", "a = b ? c : d ? e : f\n", "a = b ? c ? d : e : f\n",
+        "a = b\n? c\n: d\n",
         "a = b ?\nc :\nd\n", "a = b\n\n? c : d\n", "a = b ? c + d\n: e\n", "a = (b ? c : d)\n",
         "a = b == c ? d : e\n", "a = b ? {} : []\n", "a = b ? c\n\n: d\n", "a = b ? : c\n",
     ],
@@ -147,7 +157,8 @@ SNIPPETS = {
         "a = b.c\n", "a = b.c.d\n", "a = b[0]\n", "a = b [0]\n", 'a = b["k"]\n', "a = b[0][1]\n",
         "a = b.*\n", "a = b.*.c\n", "a = b.*.c[0].d\n", "a = b[*]\n", "a = b[*].c\n",
         "a = b[*].c[0]\n", "a = b.*.*\n", "a = b[*][*]\n", "a = b.*[*]\n", "a = b. c\n",
-        "a = b.\nc\n", "a = b\n.c\n", "a = [*]\n", "a = b[\n0\n]\n", "a = (b).c\n", "a = f(x)[0].y\n",
+        "a = b.\nc\n", "a = b\n.c\n", "a = [*]\n", "a = b[\n0\n]\n", "a = (b).c\n",
+        "a = f(x)[0].y\n",
     ],
     "function calls": [
         "a = f()\n", "a = f(1)\n", "a = f(1, 2)\n", "a = f(1, 2,)\n", "a = f(1,\n2)\n",
@@ -158,24 +169,29 @@ SNIPPETS = {
         "a = provider::aws::arn_parse\n", "a = a::b\n", "a = f(\n  a,\n  b,\n)\n", "a = f(,)\n",
     ],
     "collections": [
-        "a = []\n", "a = [1]\n", "a = [1,]\n", "a = [1, 2]\n", "a = [\n1,\n2\n]\n", "a = [1\n, 2]\n",
+        "a = []\n", "a = [1]\n", "a = [1,]\n", "a = [1, 2]\n", "a = [\n1,\n2\n]\n",
+        "a = [1\n, 2]\n",
         "a = [1 2]\n", "a = [,]\n", "a = [\n]\n", "a = [\n\n]\n", "a = [[[[1]]]]\n", "a = {}\n",
         "a = {a = 1}\n", "a = {a: 1}\n", "a = {a = 1, b = 2}\n", "a = {a = 1\nb = 2}\n",
         "a = {a = 1 b = 2}\n", "a = {\na = 1,\n}\n", "a = {a = 1,, b = 2}\n", 'a = {"k" = 1}\n',
         "a = {(k) = 1}\n", "a = {k.x = 1}\n", "a = {a ? b : c = 1}\n", "a = {a ? b : c}\n",
         "a = {a =\n1}\n", "a = {a :\n1}\n", "a = {a = 1\n,b = 2}\n", "a = {[0] = 1}\n",
-        "a = {k = b\n[0] = 1}\n", "a = {k = v\n(c) = 1}\n", "a = {\n  a = {\n    b = [1, {c = 2}]\n  }\n}\n",
+        "a = {k = b\n[0] = 1}\n", "a = {k = v\n(c) = 1}\n",
+        "a = {\n  a = {\n    b = [1, {c = 2}]\n  }\n}\n",
     ],
     "for expressions": [
-        "a = [for x in xs : x]\n", "a = [for k, v in m : v if k != 1]\n", "a = [for x in xs: x\n]\n",
+        "a = [for x in xs : x]\n", "a = [for k, v in m : v if k != 1]\n",
+        "a = [for x in xs: x\n]\n",
         "a = [\n  for x in xs :\n  x\n  if x\n]\n", "a = [for\nx in y : x]\n",
         "a = [for\n\nx in y : x]\n", "a = [for\nin in y : x]\n", "a = [for\n\nin in y : x]\n",
         "a = [for in in in : in]\n", "a = {for k, v in m : k => v}\n",
         "a = {for k, v in m : k => v...}\n", "a = {for k, v in m : k => v... if v}\n",
         "a = {for k, v in m : k => v...iffy}\n", "a = {for k, v in m : k => v...\niffy}\n",
-        "a = {for k, v in m : k => v...\n\niffy}\n", "a = {\n for k, v in m :\n k => v\n ...\n if v\n }\n",
+        "a = {for k, v in m : k => v...\n\niffy}\n",
+        "a = {\n for k, v in m :\n k => v\n ...\n if v\n }\n",
         "a = {for k in m : k => k if k}\n", "a = {for k in m : k\n=> k}\n",
-        "a = {for k in m : a + b\n=> k}\n", "a = [for k\n, v in m : k]\n", "a = [for k, v\n in m : k]\n",
+        "a = {for k in m : a + b\n=> k}\n", "a = [for k\n, v in m : k]\n",
+        "a = [for k, v\n in m : k]\n",
     ],
     "strings and templates": [
         'a = "x"\n', 'a = ""\n', 'a = "${b}"\n', 'a = "${b}${c}"\n', 'a = "x${b}y"\n',
@@ -194,10 +210,13 @@ SNIPPETS = {
     ],
     "heredocs": [
         "a = <<EOF\nhello\nEOF\n", "a = <<EOF\nEOF\n", "a = <<-EOF\n  hello\n  EOF\n",
-        "a = <<EOF\n${x}\n%{if y}z%{endif}\nEOF\n", "a = <<EOF\nx\n  EOF\n", "a = <<EOF\nx\nEOFX\nEOF\n",
-        "a = <<EOF\nx\n\n\n  \n\tEOF\n", "a = <<E\n\nE\n", "a = <<E.1-x\nE.1-x\n", "a = <<EOF\nx\n",
+        "a = <<EOF\n${x}\n%{if y}z%{endif}\nEOF\n", "a = <<EOF\nx\n  EOF\n",
+        "a = <<EOF\nx\nEOFX\nEOF\n",
+        "a = <<EOF\nx\n\n\n  \n\tEOF\n", "a = <<E\n\nE\n", "a = <<E.1-x\nE.1-x\n",
+        "a = <<EOF\nx\n",
         "a = <<EOF\nx\nEOF", "a = <<EOF\nx\nEOF\nb = 2\n", "a = [<<EOF\nx\nEOF\n, 1]\n",
-        "a = f(<<EOF\nx\nEOF\n)\n", "a = b <<EOF\nx\nEOF\n", "a = <<EOF x\nEOF\n", "a = <<EOF\nx\rEOF\n",
+        "a = f(<<EOF\nx\nEOF\n)\n", "a = b <<EOF\nx\nEOF\n", "a = <<EOF x\nEOF\n",
+        "a = <<EOF\nx\rEOF\n",
         "a = <<EOF\nEOF EOF\nEOF\n", "a = <<-EOF\n\tx\n\t\tEOF\n", "a = <<EOF\n  \nEOF\n",
     ],
     "line endings and unicode": [
@@ -230,6 +249,21 @@ def test_snippets_are_both_accepted_and_rejected():
     """Guard against comparing nothing: lark accepts most snippets, rejects some."""
     outcomes = [_lark(t)[0] for group in SNIPPETS.values() for t in group]
     assert outcomes.count("tree") > 200 and outcomes.count("error") > 60, len(outcomes)
+
+
+def test_builds_compact_nodes_and_tokens():
+    from ecslint.compact import Node, Token
+
+    tree = hclparse.parse_tree('a = [for x in y : "${x}"]\n')
+    todo, kinds = [tree], set()
+    while todo:
+        x = todo.pop()
+        kinds.add(type(x))
+        todo.extend(getattr(x, "children", []))
+    assert kinds == {Node, Token}
+    assert tree.data == "start" and tree.meta is tree and (tree.line, tree.column) == (1, 1)
+    assert hclparse.parse_tree("").children[0].children[0].data == "new_line_or_comment"
+    assert hclparse.parse_tree("\n\n").children[0].line == 1
 
 
 def test_error_messages():
@@ -378,7 +412,7 @@ _FRAGMENTS = list('{}[]()"=:,.?!<>-+*/%&|~$#\\\n \t\r') + [
     "${", "%{", "$${", "%%{", "<<EOF\n", "<<-EOF\n", "EOF\n", "...", "[*]", ".*", "::", "=>",
     "for ", " in ", "if ", "else", "endif", "endfor", "~}", "\n\n", "//", "/*", "*/", "# c\n",
     "-12", "1.5", "true", "null", "for_each", '\\"', '"${', '}"', "%{if x}", "%{endif}"]
-_TOKENS = re.compile(r"\w+|\s+|.", re.S)
+_TOKENS = re.compile(r"\w+|\s+|.", re.DOTALL)
 
 
 def _mutate(text: str, rng: random.Random) -> str:
@@ -450,20 +484,36 @@ _atoms = st.one_of(
 )
 
 
+def _conditional(parts: tuple) -> str:
+    cond, gap1, then, gap2, other = parts
+    return f"{cond} ?{gap1}{then} :{gap2}{other}"
+
+
+def _prefixed(parts: tuple) -> str:
+    prefix, inner = parts
+    return f"({inner})" if prefix == "(" else prefix + inner
+
+
+def _object(pairs: list) -> str:
+    return "{" + "\n".join(f"{key} ={gap}{value}" for key, gap, value in pairs) + "}"
+
+
+_OPERATORS = st.sampled_from(["+", "-", "*", "==", "&&", "||", "<", "%"])
+_SUFFIXES = st.sampled_from([".a", ".0", "[0]", ".*", "[*]", ".*.b", " [x]", ".true"])
+
+
 def _compound(inner):
-    pair = st.tuples(inner, _gaps, inner)
     return st.one_of(
-        st.tuples(inner, _gaps, st.sampled_from(["+", "-", "*", "==", "&&", "||", "<", "%"]),
-                  _gaps, inner).map("".join),
-        st.tuples(inner, _gaps, inner, _gaps, inner).map(lambda t: f"{t[0]} ?{t[1]}{t[2]} :{t[3]}{t[4]}"),
-        st.tuples(st.sampled_from(["-", "!", "("]), inner).map(lambda t: t[0] + t[1] + (")" if t[0] == "(" else "")),
-        st.tuples(inner, st.sampled_from([".a", ".0", "[0]", ".*", "[*]", ".*.b", " [x]", ".true"])).map("".join),
+        st.tuples(inner, _gaps, _OPERATORS, _gaps, inner).map("".join),
+        st.tuples(inner, _gaps, inner, _gaps, inner).map(_conditional),
+        st.tuples(st.sampled_from(["-", "!", "("]), inner).map(_prefixed),
+        st.tuples(inner, _SUFFIXES).map("".join),
         st.lists(inner, max_size=3).map(lambda xs: "[" + ", ".join(xs) + "]"),
-        st.lists(pair, max_size=3).map(lambda ps: "{" + "\n".join(f"{k} ={g}{v}" for k, g, v in ps) + "}"),
+        st.lists(st.tuples(inner, _gaps, inner), max_size=3).map(_object),
         st.lists(inner, max_size=3).map(lambda xs: "f(" + ", ".join(xs) + ")"),
         st.tuples(inner, inner).map(lambda t: f"[for k, v in {t[0]} : {t[1]}]"),
         st.tuples(inner, inner, inner).map(lambda t: f"{{for k in {t[0]} : {t[1]} => {t[2]}...}}"),
-        st.tuples(inner).map(lambda t: f'"${{{t[0]}}}"'),
+        inner.map(lambda x: f'"${{{x}}}"'),
     )
 
 

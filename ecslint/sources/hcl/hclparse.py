@@ -82,8 +82,8 @@ NAME_KINDS = KEYWORD_KINDS | LITERAL_KINDS | {NAME}  # what can name an attribut
 _NAME_NODE = {NAME: "identifier", TRUE: "literal_value", FALSE: "literal_value",
               NULL: "literal_value", **{k: "keyword" for k in KEYWORD_KINDS}}
 # The PostLexer merges a newline into a following token of these kinds (not MINUS: `-x`).
-_MERGE = frozenset("DOUBLE_EQ NEQ LT GT LEQ GEQ ASTERISK SLASH PERCENT DOUBLE_AMP DOUBLE_PIPE "
-                   "PLUS QMARK".split())
+_MERGE = frozenset(("DOUBLE_EQ", "NEQ", "LT", "GT", "LEQ", "GEQ", "ASTERISK", "SLASH", "PERCENT",
+                    "DOUBLE_AMP", "DOUBLE_PIPE", "PLUS", "QMARK"))
 # Binary operators and their precedence (|| lowest); the grammar's ladder, level by level.
 _PREC = {"DOUBLE_PIPE": 0, "DOUBLE_AMP": 1, "DOUBLE_EQ": 2, "NEQ": 2, "LT": 3, "GT": 3,
          "LEQ": 3, "GEQ": 3, "PLUS": 4, "MINUS": 4, "ASTERISK": 5, "SLASH": 5, "PERCENT": 5}
@@ -139,7 +139,7 @@ _MULTILINE = frozenset((STRING_CHARS, TEMPLATE_STRING, ESC_INTERP, ESC_DIRECTIVE
 class _Acc:
     """The accept set of lark's state when it lexes a token, and how to lex in it."""
 
-    __slots__ = ("terms", "mode", "kw", "rx", "kinds")
+    __slots__ = ("kinds", "kw", "mode", "rx", "terms")
 
     def __init__(self, terms: str, mode: str = "code") -> None:
         self.terms = frozenset(terms.split())
