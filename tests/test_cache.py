@@ -226,7 +226,8 @@ def test_warm_run_does_not_import_the_hcl_parser(tmp_path):
     env = {"ECSLINT_CACHE_DIR": str(tmp_path / "cache")}
     probe = ("import sys; from ecslint.cli import main; sys.argv = ['ecslint', 'check', 'm']\n"
              "try:\n    main()\nexcept SystemExit:\n    pass\n"
-             "print('PARSER', sorted(m for m in ('lark', 'hcl2') if m in sys.modules))")
+             "print('PARSER', sorted(m for m in ('lark', 'hcl2', 'ecslint.sources.hcl.hclparse')"
+             " if m in sys.modules))")
     clean = {k: v for k, v in os.environ.items() if not k.startswith("ECSLINT_")}
 
     def run() -> str:
@@ -234,8 +235,9 @@ def test_warm_run_does_not_import_the_hcl_parser(tmp_path):
                               capture_output=True, text=True, timeout=120)
         return proc.stdout.splitlines()[-1]
 
-    assert run() == "PARSER ['hcl2', 'lark']"  # cold: parsed
-    assert run() == "PARSER []"  # warm: loaded
+    # Cold: parsed by our own parser (lark and python-hcl2 are never imported at run time).
+    assert run() == "PARSER ['ecslint.sources.hcl.hclparse']"
+    assert run() == "PARSER []"  # warm: loaded from the cache
 
 
 def test_concurrent_processes_leave_the_cache_valid(tmp_path):

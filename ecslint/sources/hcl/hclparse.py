@@ -1,8 +1,8 @@
 """A hand-written HCL parser that builds exactly the tree the lark parser builds.
 
-`syntax.parse_tree` runs lark (LALR with its contextual lexer) on python-hcl2's grammar
-(`hcl2.lark`) and python-hcl2's PostLexer. This module returns the same tree of
-`compact.Node`s and `compact.Token`s for every input lark accepts, and rejects the inputs
+`grammar.LarkGrammar` runs lark (LALR with its contextual lexer) on python-hcl2's grammar
+(`hcl2.lark`) and python-hcl2's PostLexer: the reference this parser is tested against. This module returns the same tree of
+`tree.Node`s and `tree.Token`s for every input lark accepts, and rejects the inputs
 lark rejects at the same token, without importing lark or loading its tables: a
 recursive-descent parser over a regex lexer, linear in the input.
 
@@ -52,7 +52,7 @@ import re
 import sys
 from typing import NoReturn
 
-from ecslint.compact import Node, Token
+from ecslint.sources.hcl.tree import Node, Token
 from ecslint.sources.hcl.syntax import HclSyntaxError
 
 MAX_DEPTH = 256
@@ -148,7 +148,7 @@ class _Acc:
         # A NAME becomes the keyword it spells if the state accepts that keyword.
         self.kw = ({w: k for w, k in _KEYWORDS.items() if k in self.terms}
                    if NAME in self.terms else {})
-        self.rx: re.Pattern[str] | None = None  # compiled on first use (_compile)
+        self.rx: re.Pattern[str] | None = None  # compiled below, at import
         self.kinds: tuple = ()
 
 
@@ -191,33 +191,21 @@ AFTER_DIRECTIVE_WORD = _Acc("RBRACE STRIP_MARKER")       # %{else, %{endif, %{en
 AFTER_STRIP_END = _Acc("RBRACE")                         # the `~` before a directive's `}`
 
 _ALL_ACCS = [v for v in list(globals().values()) if isinstance(v, _Acc)]
-_READY = False
-_BLANKS_RX: re.Pattern[str] | None = None
-_FLOAT_TAIL_RX: re.Pattern[str] | None = None
-_MINUS_RUN_RX: re.Pattern[str] | None = None
-_SIMPLE_STRING: re.Pattern[str] | None = None
-_WS_RX: re.Pattern[str] | None = None
-_ROOT_RX: re.Pattern[str] | None = None
-
-
-def _compile() -> None:
-    """Compile the lexer's patterns (on first use: a few ms, kept out of the import).
-    `_READY` is set last, so a thread that sees it sees everything (compiling twice in
-    two threads is harmless)."""
-    global _BLANKS_RX, _WS_RX, _ROOT_RX, _SIMPLE_STRING, _FLOAT_TAIL_RX, _MINUS_RUN_RX, _READY
-    compiled = {mode: re.compile(pattern) for mode, (pattern, _kinds) in _MODES.items()}
-    for acc in _ALL_ACCS:
-        acc.rx = compiled[acc.mode]
-        acc.kinds = (None,) + _MODES[acc.mode][1]  # match.lastindex counts from 1
-    _BLANKS_RX = re.compile(_BLANKS)
-    _FLOAT_TAIL_RX = re.compile(_FLOAT_TAIL)
-    _MINUS_RUN_RX = re.compile("(?:-[0-9])+")
-    # A string's STRING_CHARS (if any, and on one line) and closing quote.
-    _SIMPLE_STRING = re.compile(r'((?:[^"\\$%\n]++|\\.|\$(?!\$?\{)|%(?!%?\{))*+)"')
-    _WS_RX = re.compile(r"\s*")
-    _ROOT_RX = re.compile(f"{_TEMPLATE_STRING}|{_ESC_INTERP}|{_ESC_DIRECTIVE}|{_STRING_CHARS}"
-                          r'|"|\$\{|%\{?')
-    _READY = True
+# The lexer's patterns, compiled at import (a few ms; this module is imported only when a
+# file must be parsed, never on a warm run).
+_COMPILED = {mode: re.compile(pattern) for mode, (pattern, _kinds) in _MODES.items()}
+for _acc in _ALL_ACCS:
+    _acc.rx = _COMPILED[_acc.mode]
+    _acc.kinds = (None,) + _MODES[_acc.mode][1]  # match.lastindex counts from 1
+del _acc
+_BLANKS_RX = re.compile(_BLANKS)
+_FLOAT_TAIL_RX = re.compile(_FLOAT_TAIL)
+_MINUS_RUN_RX = re.compile("(?:-[0-9])+")
+# A string's STRING_CHARS (if any, and on one line) and closing quote.
+_SIMPLE_STRING = re.compile(r'((?:[^"\\$%\n]++|\\.|\$(?!\$?\{)|%(?!%?\{))*+)"')
+_WS_RX = re.compile(r"\s*")
+_ROOT_RX = re.compile(f"{_TEMPLATE_STRING}|{_ESC_INTERP}|{_ESC_DIRECTIVE}|{_STRING_CHARS}"
+                      r'|"|\$\{|%\{?')
 
 
 def _heredoc_end(text: str, start: int, delimiter: str) -> int:
@@ -969,12 +957,10 @@ _FRAMES_PER_LEVEL = 16
 
 
 def parse_tree(text: str) -> Node:
-    """HCL text -> the grammar's `start` node, exactly as `syntax.parse_tree` builds it.
+    """HCL text -> the grammar's `start` node, exactly as `grammar.LarkGrammar` builds it.
     Raises HclSyntaxError where lark raises UnexpectedInput."""
     if not text.endswith("\n"):
         text += "\n"  # the grammar wants a trailing newline after the last block
-    if not _READY:
-        _compile()
     old_limit = sys.getrecursionlimit()
     needed = _stack_depth() + MAX_DEPTH * _FRAMES_PER_LEVEL + 100
     if old_limit < needed:

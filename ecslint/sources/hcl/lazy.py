@@ -127,6 +127,9 @@ def _close(text: str, i: int) -> int | None:
             j = k + 1
 
 
+_BROKEN = Body()  # the body of a block that did not parse (never filled)
+
+
 class LazyFile:
     """A split file: its blocks' bodies, parsed on first read by `parser`, which also
     hears of their syntax errors."""
@@ -155,7 +158,7 @@ class LazyFile:
             self.dirty = True
         if payload[0] == "error":
             self.parser.report(InputProblem(self.path, payload[1], payload[2], payload[3]))
-            return Body()
+            return _BROKEN
         return payload[1]
 
     def stored(self) -> tuple:
@@ -178,6 +181,12 @@ class LazyBlock:
         if self._body is None:
             self._body = self.file.block_body(self.index)
         return self._body
+
+    @property
+    def broken(self) -> bool:
+        """Its body did not parse: it is reported (ECS001) and not evaluated, as a whole
+        file that does not parse is not."""
+        return self.body is _BROKEN
 
     def __repr__(self) -> str:
         return f"LazyBlock({self.type!r}, {self.labels!r}, {self.where!r})"

@@ -398,6 +398,8 @@ class ModuleInstance:
             return self._children[name]
         self._children[name] = []
         block = self.files.modules[name]
+        if block.broken:
+            return []
         instances = self.instances(block)
         if not instances:
             return []  # count = 0 or an empty for_each: the module does not exist
@@ -476,7 +478,7 @@ class ModuleInstance:
     def records(self, types: frozenset[str]) -> Iterator[ResourceRecord]:
         for key, block in self.files.resources.items():
             rtype = block.labels[0]
-            if rtype not in types:
+            if rtype not in types or block.broken:
                 continue
             for suffix, env in self.instances(block):
                 values = self.eval_body(block.body, env)

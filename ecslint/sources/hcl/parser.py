@@ -69,13 +69,14 @@ class HclParser:
 
     def _load(self) -> Any:
         if self._grammar is None:
-            from ecslint.sources.hcl.grammar import LarkGrammar
+            from ecslint.sources.hcl import hclparse
 
-            self._grammar = LarkGrammar()
+            self._grammar = hclparse
         return self._grammar
 
     def tree(self, text: str) -> Any:
-        """HCL text -> the grammar's `start` node. Raises HclSyntaxError."""
+        """HCL text -> the grammar's `start` node (python-hcl2's grammar, by our own parser:
+        sources.hcl.hclparse). Raises HclSyntaxError."""
         return self._load().parse_tree(text)
 
     def parse_hcl(self, text: str, path: str, offset: int = 0) -> Body:

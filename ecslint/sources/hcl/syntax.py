@@ -39,6 +39,11 @@ class Block:
     where: Location
     end_line: int
 
+    @property
+    def broken(self) -> bool:
+        """A block whose body did not parse (only a block parsed on its own can be)."""
+        return False
+
 
 @dataclass
 class JsonExpr:
