@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 
@@ -39,9 +38,9 @@ def server():
 
 
 def ecslint_audit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    command = shutil.which("ecslint", path=env.get("PATH"))
-    argv = [command] if command else [sys.executable, "-m", "ecslint"]
-    return subprocess.run([*argv, "audit", *args], env=env, cwd=ROOT, capture_output=True,
+    # This checkout's ecslint, not whichever one an `ecslint` on PATH was installed from.
+    return subprocess.run([sys.executable, "-m", "ecslint", "audit", *args],
+                          env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
 
 
