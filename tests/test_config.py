@@ -297,7 +297,8 @@ def test_settings_object(project):
 # ------------------------------------------------------------------ errors: one line, exit 2
 
 TOP_KEYS = "fail-on, ignore, options, per-file-ignores, select, services, severity"
-OPTION_KEYS = ("cpu_saturation, health_check_cpu_ms, memory_near_limit, peak_utilization, "
+OPTION_KEYS = ("container_cpu_saturation, container_memory_near_limit, cpu_saturation, "
+               "health_check_cpu_ms, memory_near_limit, peak_utilization, "
                "stats_sidecar_images, unassigned_ratio")
 
 

@@ -14,6 +14,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "stats_sidecar_images": [],
     "cpu_saturation": 90.0,
     "memory_near_limit": 90.0,
+    "container_memory_near_limit": 90.0,
+    "container_cpu_saturation": 90.0,
 }
 
 # Resource tags that override options for the tagged service or task definition.
