@@ -82,10 +82,12 @@ def fail(message: str) -> None:
     raise click.exceptions.Exit(EXIT_USAGE)
 
 
-def _report_options(command):
+def _report_options(command=None, *, formats=FORMATS):
     """Options shared by `check` and `audit`, listed in this order."""
+    if command is None:  # `@_report_options(formats=...)`
+        return lambda command: _report_options(command, formats=formats)
     for decorator in reversed((
-        click.option("--format", type=click.Choice(FORMATS, case_sensitive=True), default=None,
+        click.option("--format", type=click.Choice(formats, case_sensitive=True), default=None,
                      help="Output format (default: concise)."),
         click.option("--output", "-o", default=None, help="Write the report to FILE."),
         click.option("--select", multiple=True, help="Only these code prefixes (repeatable)."),
@@ -128,7 +130,8 @@ def settings_for(config: str | None, select, ignore, fail_on: str | None):
 
 
 def emit(report, settings, fmt: str | None, output: str | None, statistics: bool,
-         no_color: bool) -> None:
+         no_color: bool, text: str | None = None) -> None:
+    """Writes the report (`text` when given: one rendered by the command itself) and exits."""
     from collections import Counter
 
     from ecslint.report import render
@@ -137,7 +140,8 @@ def emit(report, settings, fmt: str | None, output: str | None, statistics: bool
     to_tty = output is None and sys.stdout.isatty()
     color = to_tty and not no_color and not os.environ.get("NO_COLOR") and \
         fmt_name in ("concise", "full")
-    text = render(report, fmt_name, color=color)
+    if text is None:
+        text = render(report, fmt_name, color=color)
     for message in report.usage_errors:
         click.echo(f"ecslint: error: {message}", err=True)
     if output:
@@ -245,8 +249,10 @@ def _check(paths, format, output, select, ignore, fail_on, config, statistics, n
 
 
 @app.command()
-@click.option("--region", default=None,
-              help="AWS region (default: the credential chain's).")
+@click.option("--region", multiple=True,
+              help="AWS region (repeatable; default: the credential chain's).")
+@click.option("--all-regions", is_flag=True, default=False,
+              help="Every region enabled for the account where ECS is offered.")
 @click.option("--profile", default=None, help="AWS named profile.")
 @click.option("--cluster", multiple=True,
               help="Cluster name or ARN (repeatable; default: all).")
@@ -255,15 +261,26 @@ def _check(paths, format, output, select, ignore, fail_on, config, statistics, n
               help="Look-back window, e.g. 90m, 24h, 7d.")
 @click.option("--terraform", default=None,
               help="Terraform directory to compare with the live configuration (ECS905).")
+@click.option("--max-concurrency", type=click.IntRange(min=1), default=None,
+              help="AWS calls in flight per region (default: 10; 1: one at a time).")
+@click.option("--allow-empty", is_flag=True, default=False,
+              help="A region or filter that matches nothing is not an error.")
 @_report_options
-def audit(region, profile, cluster, service, since, terraform, format, output, select, ignore,
-          fail_on, config, statistics, no_color) -> None:
+def audit(region, all_regions, profile, cluster, service, since, terraform, max_concurrency,
+          allow_empty, format, output, select, ignore, fail_on, config, statistics,
+          no_color) -> None:
     """Audit a live AWS account, read-only, and explain why tasks stopped."""
     from ecslint.audit.command import AuditError, AuditRequest, run_audit
 
+    if all_regions and region:
+        fail("--all-regions and --region exclude each other")
     settings = settings_for(config, select, ignore, fail_on)
-    request = AuditRequest(region=region, profile=profile, clusters=list(cluster),
-                           services=list(service), since=since, terraform=terraform)
+    request = AuditRequest(region=region[0] if len(region) == 1 else None, profile=profile,
+                           clusters=list(cluster), services=list(service), since=since,
+                           terraform=terraform, regions=list(region) if len(region) > 1 else [],
+                           all_regions=all_regions, allow_empty=allow_empty)
+    if max_concurrency is not None:
+        request.max_concurrency = max_concurrency
     try:
         report = run_audit(request, settings)
     except AuditError as exc:
