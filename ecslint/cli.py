@@ -265,7 +265,7 @@ def _check(paths, format, output, select, ignore, fail_on, config, statistics, n
               help="AWS calls in flight per region (default: 10; 1: one at a time).")
 @click.option("--allow-empty", is_flag=True, default=False,
               help="A region or filter that matches nothing is not an error.")
-@_report_options
+@_report_options(formats=(*FORMATS, "html"))
 def audit(region, all_regions, profile, cluster, service, since, terraform, max_concurrency,
           allow_empty, format, output, select, ignore, fail_on, config, statistics,
           no_color) -> None:
@@ -285,7 +285,12 @@ def audit(region, all_regions, profile, cluster, service, since, terraform, max_
         report = run_audit(request, settings)
     except AuditError as exc:
         fail(str(exc))
-    emit(report, settings, format, output, statistics, no_color)
+    text = None
+    if format == "html":
+        from ecslint.audit.html_report import render_html
+
+        text = render_html(report)
+    emit(report, settings, format, output, statistics, no_color, text)
 
 
 @app.command("rules")

@@ -109,7 +109,7 @@ def usage_table(usage: ServiceUsage) -> str:
     if usage.task is not None:
         rows.append(_row("(task)", usage.task))
     for task in usage.tasks:
-        rows += [_row(f"task {task.stop.task}/{r.name}", r) for r in task.containers
+        rows += [_row(f"task {(task.stop.task or '')[:8]}/{r.name}", r) for r in task.containers
                  if not (r.memory.peak is None and r.cpu.peak is None)]
     lines = [f"{title}:"] + _table(rows)
     if usage.not_verified:

@@ -88,7 +88,7 @@ def _cpu_message(svc: Service, td: TaskDefinition, row: ContainerUsage, threshol
         tg = served[0].target_group
         q = serving_cpu(td, container) or c.limit / 1024
         cpu_ms = float(service_option(options, "health_check_cpu_ms", svc, td))
-        latency = Latency(q, cpu_ms, min(c.percent / 100, 1.0))
+        latency = Latency(q, cpu_ms, min(round(c.percent, 1) / 100, 1.0))
         timeout = target_group_timeout(tg)
         against = f", against the {timeout:g} s health-check timeout of target group " \
                   f"{quote(tg.name)}" if is_number(timeout) else \
