@@ -74,7 +74,7 @@ def seed_incidents(client: ClientFactory) -> dict[str, Any]:
     lb_arn = elb.create_load_balancer(Name="shop", Subnets=subnets, Type="application")[
         "LoadBalancers"][0]["LoadBalancerArn"]
     tg_arn = elb.create_target_group(
-        Name="api", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip",
+        Name="shop-api", Protocol="HTTP", Port=8080, VpcId=vpc, TargetType="ip",
         HealthCheckIntervalSeconds=30, HealthCheckTimeoutSeconds=5,
         HealthyThresholdCount=3, UnhealthyThresholdCount=2)["TargetGroups"][0]["TargetGroupArn"]
     elb.create_listener(LoadBalancerArn=lb_arn, Protocol="HTTP", Port=80, DefaultActions=[

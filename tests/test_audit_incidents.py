@@ -64,7 +64,7 @@ def test_incident_1_a_cpu_starved_container_fails_its_health_checks(in_process):
     assert "253.4 CPU units in the last 2h, 99% of its CPU share of 256 units" in ecs907.message
     assert ("the expected latency 20.0 s of a 50 ms request at 0.25 vCPU and 99% utilization "
             "(L = C / min(q,1) / (1-p)) (ECS201), against the 5 s health-check timeout of "
-            "target group 'api'") in ecs907.message
+            "target group 'shop-api'") in ecs907.message
     ecs902, = [f.message for f in report.findings if f.code == "ECS902"]
     assert ecs902.endswith("; peaks in that task: web CPU 99% of 256 units, memory 51.3% of "
                            "512 MiB")

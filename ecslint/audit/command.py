@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+import botocore.session
+
 from ecslint import engine
 from ecslint.audit import AuditError, drift, metrics, render, stops, usage, usage_findings
 from ecslint.audit.aws import Aws, open_session
@@ -70,6 +72,8 @@ def run_audit(request: AuditRequest, settings: Settings, *, core: Any = None,
     if request.max_concurrency < 1:
         raise AuditError("--max-concurrency must be at least 1")
     config = drift.read_configuration(request.terraform) if request.terraform else None
+    # One botocore session for every region: it loads each service model once.
+    core = core or botocore.session.Session()
     if request.all_regions:
         names: list[str | None] = list(enabled_regions(request.profile, request.region, core))
     else:
