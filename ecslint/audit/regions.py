@@ -62,7 +62,12 @@ class RegionAudit:
 def enabled_regions(profile: str | None, region: str | None, core: Any = None) -> list[str]:
     """The regions enabled for the account (EC2 DescribeRegions lists only those, opt-in
     regions included once opted in) in which ECS is offered, sorted."""
-    aws = open_session(profile, region or "us-east-1", core)
+    try:
+        aws = open_session(profile, region, core)
+    except AuditError:
+        if region is not None:
+            raise
+        aws = open_session(profile, "us-east-1", core)  # no region configured: any will do
     found = aws.call("ec2", "describe_regions",
                      "the regions enabled for the account (--all-regions)")
     if found is None:
