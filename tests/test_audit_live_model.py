@@ -216,7 +216,7 @@ def test_report_data_and_text_sections(account):
     web, = api["containers"]
     assert web["memory"] == {
         "peak": 312.3, "unit": "MiB", "limit": 512, "limit_of": "container", "percent": 61.0,
-        "source": "aws-ecs", "metric": "AWS/ECS MemoryUtilization, CPUUtilization",
+        "source": "aws-ecs", "metric": "AWS/ECS MemoryUtilization x task memory",
         "verified": True, "reason": None}
     assert (web["cpu"]["peak"], web["cpu"]["limit"], web["cpu"]["limit_of"],
             web["cpu"]["percent"]) == (254.7, 256, "task", 99.5)

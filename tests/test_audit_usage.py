@@ -313,6 +313,6 @@ def test_usage_json_shape():
     assert doc["containers"][0]["memory"] == {
         "peak": 380.0, "unit": "MiB", "limit": 400, "limit_of": "container", "percent": 95.0,
         "source": "container-insights-enhanced",
-        "metric": "ECS/ContainerInsights ContainerMemoryUtilized, ContainerCpuUtilized",
+        "metric": "ECS/ContainerInsights ContainerMemoryUtilized",
         "verified": True, "reason": None}
     assert doc["containers"][0]["cpu"]["reason"] == "no data in the window"

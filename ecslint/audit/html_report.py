@@ -191,7 +191,8 @@ def _chart(usage: ServiceUsage, row: ContainerUsage, kind: str, stops: list[Stop
     if is_number(m.peak):
         caption += f"; peak {_n(m.peak)}" + (f" ({_n(m.percent)}%)" if m.percent is not None
                                              else "")
-    caption += f"; source: {SOURCES[m.source][1]}" if m.source else f"; {m.reason or 'no data'}"
+    caption += f"; source: {SOURCES[m.source][1][kind]}" if m.source else \
+        f"; {m.reason or 'no data'}"
     svg = [f'<svg width="{WIDTH}" height="{HEIGHT}" '
            f'viewBox="0 0 {WIDTH} {HEIGHT}" role="img" data-t0="{t0:.0f}" data-t1="{t1:.0f}" '
            f'data-ymax="{ymax:g}" data-plot="{x0} {y0} {x1} {y1}">',

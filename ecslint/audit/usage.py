@@ -30,15 +30,17 @@ from ecslint.checks.common import containers, is_number, number, task_size
 from ecslint.model import UNKNOWN, Container, TaskDefinition, is_unknown
 
 INSIGHTS = "ECS/ContainerInsights"
-# source key -> (short label for tables, metric names for the JSON and the HTML)
+# source key -> (short label for tables, the metric of memory and of CPU)
 SOURCES = {
-    "container-insights-enhanced": ("Container Insights, per container",
-                                    "ECS/ContainerInsights ContainerMemoryUtilized, "
-                                    "ContainerCpuUtilized"),
-    "container-insights": ("Container Insights, task total",
-                           "ECS/ContainerInsights MemoryUtilized, CpuUtilized"),
-    "aws-ecs": ("AWS/ECS service utilization x task size",
-                "AWS/ECS MemoryUtilization, CPUUtilization"),
+    "container-insights-enhanced": ("Container Insights, per container", {
+        "memory": "ECS/ContainerInsights ContainerMemoryUtilized",
+        "cpu": "ECS/ContainerInsights ContainerCpuUtilized"}),
+    "container-insights": ("Container Insights, task total", {
+        "memory": "ECS/ContainerInsights MemoryUtilized",
+        "cpu": "ECS/ContainerInsights CpuUtilized"}),
+    "aws-ecs": ("AWS/ECS service utilization x task size", {
+        "memory": "AWS/ECS MemoryUtilization x task memory",
+        "cpu": "AWS/ECS CPUUtilization x task cpu"}),
 }
 NOT_READ = "not verified: the GetMetricData call failed (see Not verified)"
 
@@ -60,13 +62,15 @@ class Measure:
             return self.peak / self.limit * 100
         return None
 
-    def as_dict(self, unit: str) -> dict[str, Any]:
+    def as_dict(self, kind: str) -> dict[str, Any]:
+        """`kind`: "memory" (in MiB) or "cpu" (in CPU units)."""
         percent = self.percent
-        return {"peak": None if is_unknown(self.peak) else _round(self.peak), "unit": unit,
+        return {"peak": None if is_unknown(self.peak) else _round(self.peak),
+                "unit": "MiB" if kind == "memory" else "CPU units",
                 "limit": self.limit, "limit_of": self.limit_of,
                 "percent": None if percent is None else round(percent, 1),
                 "source": self.source,
-                "metric": SOURCES[self.source][1] if self.source else None,
+                "metric": SOURCES[self.source][1][kind] if self.source else None,
                 "verified": not is_unknown(self.peak), "reason": self.reason}
 
 
@@ -77,8 +81,8 @@ class ContainerUsage:
     cpu: Measure
 
     def as_dict(self) -> dict[str, Any]:
-        return {"container": self.name, "memory": self.memory.as_dict("MiB"),
-                "cpu": self.cpu.as_dict("CPU units")}
+        return {"container": self.name, "memory": self.memory.as_dict("memory"),
+                "cpu": self.cpu.as_dict("cpu")}
 
 
 @dataclass

@@ -149,5 +149,5 @@ def peaks_text(peaks: list[Peak]) -> str:
 
 
 def peaks_dict(peaks: list[Peak]) -> list[dict[str, Any]]:
-    return [{"container": p.container, "scope": p.scope, "memory": p.memory.as_dict("MiB"),
-             "cpu": p.cpu.as_dict("CPU units")} for p in peaks]
+    return [{"container": p.container, "scope": p.scope, "memory": p.memory.as_dict("memory"),
+             "cpu": p.cpu.as_dict("cpu")} for p in peaks]
