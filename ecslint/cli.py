@@ -268,8 +268,10 @@ def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, co
 
 
 @app.command()
-@click.option("--region", default=None,
-              help="AWS region (default: the credential chain's).")
+@click.option("--region", multiple=True,
+              help="AWS region (repeatable; default: the credential chain's).")
+@click.option("--all-regions", is_flag=True, default=False,
+              help="Every region enabled for the account where ECS is offered.")
 @click.option("--profile", default=None, help="AWS named profile.")
 @click.option("--cluster", multiple=True,
               help="Cluster name or ARN (repeatable; default: all).")
@@ -278,15 +280,26 @@ def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, co
               help="Look-back window, e.g. 90m, 24h, 7d.")
 @click.option("--terraform", default=None,
               help="Terraform directory to compare with the live configuration (ECS905).")
+@click.option("--max-concurrency", type=click.IntRange(min=1), default=None,
+              help="AWS calls in flight per region (default: 10; 1: one at a time).")
+@click.option("--allow-empty", is_flag=True, default=False,
+              help="A region or filter that matches nothing is not an error.")
 @_report_options("audit")
-def audit(region, profile, cluster, service, since, terraform, format, output, select, ignore,
-          fail_on, config, statistics, no_color) -> int:
+def audit(region, all_regions, profile, cluster, service, since, terraform, max_concurrency,
+          allow_empty, format, output, select, ignore, fail_on, config, statistics,
+          no_color) -> int:
     """Audit a live AWS account, read-only, and explain why tasks stopped."""
     from ecslint.audit.command import AuditError, AuditRequest, run_audit
 
+    if all_regions and region:
+        raise UsageError("--all-regions and --region exclude each other")
     settings = settings_for(config, select, ignore, fail_on)
-    request = AuditRequest(region=region, profile=profile, clusters=list(cluster),
-                           services=list(service), since=since, terraform=terraform)
+    request = AuditRequest(region=region[0] if len(region) == 1 else None, profile=profile,
+                           clusters=list(cluster), services=list(service), since=since,
+                           terraform=terraform, regions=list(region) if len(region) > 1 else [],
+                           all_regions=all_regions, allow_empty=allow_empty)
+    if max_concurrency is not None:
+        request.max_concurrency = max_concurrency
     try:
         report = run_audit(request, settings)
     except AuditError as exc:

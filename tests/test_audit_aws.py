@@ -157,12 +157,15 @@ def test_metric_maxima_span_pages(aws):
     live = Live(EcsModel(live=True), [LiveService(svc, "prod")], [], TargetGroups())
     stub = stubbed(aws, "cloudwatch")
     start, end = NOW - timedelta(hours=1), NOW
+    at = [NOW - timedelta(minutes=m) for m in (10, 20, 30)]
     stub.add_response("get_metric_data", {"MetricDataResults": [
-        {"Id": "cpu0", "Values": [40.0, 97.0], "StatusCode": "PartialData"},
-        {"Id": "mem0", "Values": [], "StatusCode": "PartialData"}], "NextToken": "t1"})
+        {"Id": "cpu0", "Timestamps": at[:2], "Values": [40.0, 97.0],
+         "StatusCode": "PartialData"},
+        {"Id": "mem0", "Timestamps": [], "Values": [], "StatusCode": "PartialData"}],
+        "NextToken": "t1"})
     stub.add_response("get_metric_data", {"MetricDataResults": [
-        {"Id": "cpu0", "Values": [88.0], "StatusCode": "Complete"},
-        {"Id": "mem0", "Values": [], "StatusCode": "Complete"}]})
+        {"Id": "cpu0", "Timestamps": at[2:], "Values": [88.0], "StatusCode": "Complete"},
+        {"Id": "mem0", "Timestamps": [], "Values": [], "StatusCode": "Complete"}]})
     with stub:
         found = metrics.collect(aws, live, start, end)
     assert (found["arn:svc"].max_cpu, found["arn:svc"].max_memory) == (97.0, None)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 import sys
 
@@ -39,9 +38,9 @@ def server():
 
 
 def ecslint_audit(env: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    command = shutil.which("ecslint", path=env.get("PATH"))
-    argv = [command] if command else [sys.executable, "-m", "ecslint"]
-    return subprocess.run([*argv, "audit", *args], env=env, cwd=ROOT, capture_output=True,
+    # This checkout's ecslint, not whichever one an `ecslint` on PATH was installed from.
+    return subprocess.run([sys.executable, "-m", "ecslint", "audit", *args],
+                          env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
 
 
@@ -71,12 +70,35 @@ def test_text_report(server):
         r"2 services\.", lines[17])
     task = arns["task"].rsplit("/", 1)[1]
     reason = f"Task failed ELB health checks in (target-group {arns['tg']})"
+    source = "AWS/ECS service utilization x task size"
     assert lines[18:] == [
+        "",
+        "Usage of prod/api against its limits (peaks in the window; limits of revision "
+        "api:1):",
+        "  CONTAINER  MEMORY PEAK  OF ITS LIMIT                       CPU PEAK     OF ITS SHARE"
+        "                   SOURCE",
+        "  web        312.3 MiB    61% of 512 MiB (container memory)  254.7 units  99.5% of 256 "
+        f"units (task cpu)  {source}",
+        "  (task)     312.3 MiB    61% of 512 MiB (task memory)       254.7 units  99.5% of 256 "
+        f"units (task cpu)  {source}",
+        "  ECS906/ECS907 not verified: no per-container metrics (Container Insights is "
+        "disabled on the cluster).",
         "",
         "Stopped tasks of prod/api (max CPU 99.5%, max memory 61%, max TargetResponseTime "
         "4.75 s (api)):",
         "  STOPPED AT  TASK" + " " * 34 + "CAUSE             DETAIL",
         f"  -           {task}  ELB health check  {reason}",
+        "",
+        "Usage of prod/worker against its limits (peaks in the window; limits of revision "
+        "worker:1):",
+        "  CONTAINER  MEMORY PEAK  OF ITS LIMIT                       CPU PEAK    OF ITS SHARE"
+        "                 SOURCE",
+        "  worker     486.4 MiB    95% of 512 MiB (container memory)  51.2 units  20% of 256 "
+        f"units (task cpu)  {source}",
+        "  (task)     486.4 MiB    95% of 512 MiB (task memory)       51.2 units  20% of 256 "
+        f"units (task cpu)  {source}",
+        "  ECS906/ECS907 not verified: no per-container metrics (Container Insights is "
+        "disabled on the cluster).",
         "",
         "Stopped tasks of prod/worker (max CPU 20%, max memory 95%): none in the window.",
         "",

@@ -126,12 +126,14 @@ def test_the_documented_policy_is_enough(account, monkeypatch):
     ("cloudwatch:GetMetricData",
      [("ECS903", "service/prod/api"), ("ECS904", "service/prod/worker"),
       ("ECS201", "task-definition/api:1"), ("ECS201", "targetgroup/api/")],
-     "CPUUtilization/MemoryUtilization/TargetResponseTime maxima (ECS201, ECS902, ECS903, "
-     "ECS904)", 1),
+     "CloudWatch metrics of the window: service CPUUtilization/MemoryUtilization, "
+     "TargetResponseTime, Container Insights usage (ECS201, ECS902, ECS903, ECS904, ECS906, "
+     "ECS907)", 1),
     ("elasticloadbalancing:DescribeTargetGroups", [("ECS201", "targetgroup/api/")],
      "target-group health checks (ECS201, ECS204, ECS905)", 1),
+    # Every service of the cluster is audited: its stopped tasks are listed once.
     ("ecs:ListTasks", [("ECS902", "service/prod/api")],
-     "stopped tasks of service prod/api (ECS901, ECS902, stop causes)", 2),
+     "stopped tasks of cluster prod (ECS901, ECS902, stop causes)", 1),
 ])
 def test_a_denied_call_is_not_verified_and_the_audit_goes_on(account, monkeypatch, denied,
                                                              gone, what, calls):
@@ -160,7 +162,7 @@ def test_not_verified_stopped_tasks_are_marked_in_the_table(account, monkeypatch
     with enable_iam_authentication():
         report = run_audit(AuditRequest(services=["api"]), Settings(), now=NOW)
     assert report.extra["stopped_tasks"][0]["verified"] is False
-    assert report.sections[3] == (
+    assert report.sections[5] == (
         "Stopped tasks of prod/api (max CPU 99.5%, max memory 61%, max TargetResponseTime "
         "4.75 s (api)): NOT VERIFIED: the stopped tasks could not be read (see Not verified).")
 

@@ -20,7 +20,8 @@ from test_audit_kit import (DOCS, FIXTURES, NOW, REGION, apply_env, fake_aws_env
 # boto3 client names -> IAM service prefixes (CloudWatch signs as `monitoring`).
 IAM_PREFIXES = {"ecs": "ecs", "elbv2": "elasticloadbalancing",
                 "application-autoscaling": "application-autoscaling",
-                "autoscaling": "autoscaling", "cloudwatch": "cloudwatch", "sts": "sts"}
+                "autoscaling": "autoscaling", "cloudwatch": "cloudwatch", "sts": "sts",
+                "ec2": "ec2"}
 
 
 def recorded_actions(request: AuditRequest) -> list[str]:
@@ -41,7 +42,8 @@ def actions():
         apply_env(monkeypatch, fake_aws_env(None))
         seed_account(lambda name: boto3.client(name, region_name=REGION))
         yield recorded_actions(AuditRequest(terraform=str(FIXTURES / "terraform"))) \
-            + recorded_actions(AuditRequest(clusters=["prod"], services=["api"], since="2h"))
+            + recorded_actions(AuditRequest(clusters=["prod"], services=["api"], since="2h")) \
+            + recorded_actions(AuditRequest(all_regions=True, since="1h"))
 
 
 def test_every_operation_is_a_read(actions):

@@ -177,19 +177,53 @@ def test_report_data_and_text_sections(account):
          "stops": [{"task": task, "stopped_at": None, "cause": "elb-health-check",
                     "source": "task", "stop_code": None, "stopped_reason": reason,
                     "containers": [{"name": "web", "exit_code": 0, "reason": None}],
-                    "detail": reason}]},
+                    "detail": reason, "peaks": []}]},
         {"cluster": "prod", "service": "worker", "service_arn": account["worker"],
          "verified": True, "stops": []}]
     assert doc["not_verified"] == []
     assert report.sections[1].startswith(
         "Live audit of account 123456789012, region us-east-1; window 24h (")
+    source = "AWS/ECS service utilization x task size"
+    no_rules = ("  ECS906/ECS907 not verified: no per-container metrics (Container Insights is "
+                "disabled on the cluster).")
     assert report.sections[3:] == [
+        "Usage of prod/api against its limits (peaks in the window; limits of revision "
+        "api:1):\n"
+        "  CONTAINER  MEMORY PEAK  OF ITS LIMIT                       CPU PEAK     OF ITS SHARE"
+        "                   SOURCE\n"
+        "  web        312.3 MiB    61% of 512 MiB (container memory)  254.7 units  99.5% of 256 "
+        f"units (task cpu)  {source}\n"
+        "  (task)     312.3 MiB    61% of 512 MiB (task memory)       254.7 units  99.5% of 256 "
+        f"units (task cpu)  {source}\n" + no_rules,
+        "",
         "Stopped tasks of prod/api (max CPU 99.5%, max memory 61%, max TargetResponseTime "
         "4.75 s (api)):\n"
         "  STOPPED AT  TASK" + " " * 34 + "CAUSE             DETAIL\n"
         f"  -           {task}  ELB health check  {reason}",
         "",
+        "Usage of prod/worker against its limits (peaks in the window; limits of revision "
+        "worker:1):\n"
+        "  CONTAINER  MEMORY PEAK  OF ITS LIMIT                       CPU PEAK    OF ITS SHARE"
+        "                 SOURCE\n"
+        "  worker     486.4 MiB    95% of 512 MiB (container memory)  51.2 units  20% of 256 "
+        f"units (task cpu)  {source}\n"
+        "  (task)     486.4 MiB    95% of 512 MiB (task memory)       51.2 units  20% of 256 "
+        f"units (task cpu)  {source}\n" + no_rules,
+        "",
         "Stopped tasks of prod/worker (max CPU 20%, max memory 95%): none in the window.", ""]
+    api = doc["usage"][0]
+    assert (api["service"], api["container_insights"], api["rules_verified"],
+            api["not_verified"]) == ("api", "disabled", False, ["ECS906", "ECS907"])
+    web, = api["containers"]
+    assert web["memory"] == {
+        "peak": 312.3, "unit": "MiB", "limit": 512, "limit_of": "container", "percent": 61.0,
+        "source": "aws-ecs", "metric": "AWS/ECS MemoryUtilization x task memory",
+        "verified": True, "reason": None}
+    assert (web["cpu"]["peak"], web["cpu"]["limit"], web["cpu"]["limit_of"],
+            web["cpu"]["percent"]) == (254.7, 256, "task", 99.5)
+    assert doc["regions"] == [{"region": "us-east-1", "audit": doc["audit"],
+                               "summary": {"findings": 16, "error": 6, "warning": 10,
+                                           "info": 0}}]
 
 
 def test_cluster_and_service_filters(account):

@@ -310,9 +310,9 @@ def stub_ecs(tg: str) -> tuple[object, Stubber]:
              [container("exporter", 0), container("web", 0)]),
     ]
     arns = [t["taskArn"] for t in tasks]
+    # Every service of the cluster is audited: the cluster's stopped tasks are listed once.
     stub.add_response("list_tasks", {"taskArns": arns},
-                      {"cluster": CLUSTER, "serviceName": "checkout",
-                       "desiredStatus": "STOPPED"})
+                      {"cluster": CLUSTER, "desiredStatus": "STOPPED"})
     stub.add_response("describe_tasks", {"tasks": tasks, "failures": []},
                       {"cluster": CLUSTER, "tasks": sorted(arns)})
     return client, stub
@@ -347,7 +347,7 @@ def test_whole_audit_reports_causes_with_ecs901_and_ecs902(moto_rest):
     assert doc["stopped_tasks"][0]["stops"][2]["containers"] == [
         {"name": "exporter", "exit_code": 143, "reason": None},
         {"name": "web", "exit_code": 137, "reason": OOM}]
-    table = report.sections[3]
+    table = report.sections[5]
     assert table.splitlines() == [
         "Stopped tasks of shop/checkout (max CPU 98.7%, max memory no data, max "
         "TargetResponseTime no data (checkout)):",

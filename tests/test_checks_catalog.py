@@ -39,6 +39,8 @@ CATALOG = [
     ("ECS903", "cpu-saturated", "warning"),
     ("ECS904", "memory-near-limit", "warning"),
     ("ECS905", "live-drift", "warning"),
+    ("ECS906", "container-memory-near-limit", "warning"),
+    ("ECS907", "container-cpu-saturated", "warning"),
 ]
 
 
@@ -50,8 +52,9 @@ def test_catalog_matches_spec():
 
 def test_engine_and_audit_rules_have_no_check():
     no_check = {r.code for r in ALL_RULES if r.check is None}
-    assert no_check == {"ECS001", "ECS002", "ECS003", "ECS901", "ECS902", "ECS905"}
-    assert {r.code for r in ALL_RULES if r.live_only} == {f"ECS90{i}" for i in range(1, 6)}
+    assert no_check == {"ECS001", "ECS002", "ECS003", "ECS901", "ECS902", "ECS905", "ECS906",
+                        "ECS907"}
+    assert {r.code for r in ALL_RULES if r.live_only} == {f"ECS90{i}" for i in range(1, 8)}
 
 
 def test_every_rule_has_a_one_sentence_summary():

@@ -39,7 +39,7 @@ def test_rules_json():
                     "summary": r.summary, "live_only": r.live_only, "url": r.url}
                    for r in ALL_RULES]
     assert {d["code"] for d in doc if d["live_only"]} == {"ECS901", "ECS902", "ECS903", "ECS904",
-                                                         "ECS905"}
+                                                         "ECS905", "ECS906", "ECS907"}
 
 
 def test_rules_rejects_other_formats():

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
-from typing import Any, Iterable, Sequence, TypeVar
+from typing import Any, Callable, Iterable, Sequence, TypeVar
 
 import boto3
 import botocore.session
@@ -13,13 +14,16 @@ from botocore.config import Config
 
 from ecslint import __version__
 from ecslint.audit import AuditError
+from ecslint.audit.pool import Pool
 
 # boto3 client name -> IAM action prefix (the signing names differ for CloudWatch).
 IAM_PREFIX = {
     "ecs": "ecs", "elbv2": "elasticloadbalancing",
     "application-autoscaling": "application-autoscaling", "autoscaling": "autoscaling",
-    "cloudwatch": "cloudwatch", "sts": "sts",
+    "cloudwatch": "cloudwatch", "sts": "sts", "ec2": "ec2",
 }
+# The clients of one region's audit (ec2 only lists the regions for --all-regions).
+AUDIT_CLIENTS = ("sts", "ecs", "elbv2", "application-autoscaling", "autoscaling", "cloudwatch")
 # Throttling is retried with backoff; a large account can throttle DescribeServices for a while.
 DEFAULT_MAX_ATTEMPTS = 10
 CONNECT_TIMEOUT = 10
@@ -35,6 +39,7 @@ _BAD_CREDENTIALS = frozenset({
 _USERINFO = re.compile(r"://[^/@\s]+@")
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 def one_line(text: str) -> str:
@@ -119,7 +124,10 @@ class Aws:
         self.session = session
         self.region: str = session.region_name or ""
         self._clients: dict[str, Any] = {}
+        # Creating clients from one botocore session is not thread-safe; using them is.
+        self._lock = threading.Lock()
         self.not_verified: list[NotVerified] = []
+        self.pool = Pool(1)  # the command puts in a wider one
         # AWS_MAX_ATTEMPTS or the profile's max_attempts, when set, still wins. Both count
         # the first attempt, as `total_max_attempts` does (`max_attempts` here would not).
         attempts = core.get_config_variable("max_attempts")
@@ -134,10 +142,27 @@ class Aws:
         self._clients[name] = client
 
     def client(self, name: str) -> Any:
-        if name not in self._clients:
-            # botocore reads AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> itself.
-            self._clients[name] = self.session.client(name, config=self._config)
-        return self._clients[name]
+        with self._lock:
+            if name not in self._clients:
+                # botocore reads AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> itself.
+                self._clients[name] = self.session.client(name, config=self._config)
+            return self._clients[name]
+
+    def prepare(self, names: Iterable[str] = AUDIT_CLIENTS) -> None:
+        """The clients the audit uses, created now, before calls run on several threads."""
+        for name in names:
+            self.client(name)
+
+    def map(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """fn over items on this account's pool, results in input order."""
+        return self.pool.map(fn, items)
+
+    def verification_failures(self) -> list[NotVerified]:
+        """The failed calls in a fixed order, whatever order concurrent calls failed in."""
+        return sorted(self.not_verified, key=lambda e: (e.action, e.what, e.error))
+
+    def partition(self) -> str:
+        return self.session.get_partition_for_region(self.region)
 
     def endpoint(self, name: str = "ecs") -> str:
         return one_line(self.client(name).meta.endpoint_url)

@@ -40,21 +40,33 @@ class Live:
     services: list[LiveService]  # sorted by cluster, then service name
     clusters: list[Cluster]
     target_groups: TargetGroups
+    # Clusters and services asked for and not found (`strict=False`), e.g. "cluster staging".
+    missing: list[str] = field(default_factory=list)
+    # Whether the region's cluster list was read (an empty region is then known to be empty).
+    listed: bool = True
 
 
-def read_account(aws: Aws, clusters: list[str], services: list[str]) -> Live:
+def read_account(aws: Aws, clusters: list[str], services: list[str],
+                 strict: bool = True) -> Live:
+    """The live model. `strict`: a cluster or service asked for and not found stops the audit
+    (AuditError); otherwise it is listed in `missing`."""
     model = EcsModel(live=True)
-    model.clusters, providers = _clusters(aws, clusters)
+    model.clusters, providers, missing, listed = _clusters(aws, clusters)
+    if missing and strict:
+        raise AuditError(f"cluster not found: {', '.join(missing)}")
+    gone = [f"cluster {name}" for name in missing]
     if not model.clusters:
-        return Live(model, [], [], TargetGroups())
+        return Live(model, [], [], TargetGroups(), gone, listed)
     model.account_settings = _account_settings(aws)
     asg_arns = _capacity_providers(aws, model, providers)
     _cluster_scaling(aws, model, asg_arns)
     live_services, listed_all = _services(aws, model.clusters, services)
     missing = sorted(set(services) - {w for w in services for s in live_services
                                       if w in (s.service.name, s.service.address)})
-    if missing and listed_all:
+    if missing and listed_all and strict:
         raise AuditError(f"service not found in the audited clusters: {', '.join(missing)}")
+    if listed_all:
+        gone += [f"service {name}" for name in missing]
     model.services = [s.service for s in live_services]
 
     tds = _task_definitions(aws, sorted({s.task_definition_arn for s in live_services
@@ -72,35 +84,39 @@ def read_account(aws: Aws, clusters: list[str], services: list[str]) -> Live:
                 lb.target_group = tgs.by_arn.get(lb.target_group.address)
     by_resource_id = {f"service/{s.cluster}/{s.service.name}": s.service for s in live_services}
     model.scalable_targets = live_related.scalable_targets(aws, by_resource_id)
-    return Live(model, live_services, model.clusters, tgs)
+    return Live(model, live_services, model.clusters, tgs, gone)
 
 
 # ------------------------------------------------------------------ clusters
 
-def _clusters(aws: Aws, wanted: list[str]) -> tuple[list[Cluster], dict[str, list[str]]]:
-    """The clusters, and the capacity provider names of each (by cluster name)."""
+def _clusters(aws: Aws, wanted: list[str]
+              ) -> tuple[list[Cluster], dict[str, list[str]], list[str], bool]:
+    """The clusters, the capacity provider names of each (by cluster name), the wanted ones
+    that do not exist (or are inactive), and whether the list of clusters was read."""
+    listed = True
     if wanted:
         refs = list(dict.fromkeys(wanted))
     else:
         pages = aws.pages("ecs", "list_clusters", "the clusters of the account (every check)")
+        listed = pages is not None
         refs = sorted(a for page in pages or [] for a in page.get("clusterArns", []))
     out: dict[str, Cluster] = {}
     providers: dict[str, list[str]] = {}
-    for chunk in chunks(refs, 100):
+
+    def describe(chunk: list[str]) -> dict | None:
         names = ", ".join(name_of(r) for r in chunk)
-        found = aws.call("ecs", "describe_clusters",
-                         f"settings of clusters {names} (ECS301, ECS401, ECS402)",
-                         clusters=chunk, include=["SETTINGS", "CONFIGURATIONS"])
+        return aws.call("ecs", "describe_clusters",
+                        f"settings of clusters {names} (ECS301, ECS401, ECS402)",
+                        clusters=chunk, include=["SETTINGS", "CONFIGURATIONS"])
+
+    batches = list(chunks(refs, 100))
+    for chunk, found in zip(batches, aws.map(describe, batches), strict=True):
         if found is None:
             for ref in chunk:
                 out.setdefault(name_of(ref), Cluster(
                     address=ref, where=at(ref), source=ref, name=name_of(ref),
                     container_insights=UNKNOWN))
             continue
-        missing = sorted(name_of(f.get("arn", "")) for f in found.get("failures", [])
-                         if f.get("reason") == "MISSING")
-        if missing and wanted:
-            raise AuditError(f"cluster not found: {', '.join(missing)}")
         for raw in found.get("clusters", []):
             if raw.get("status") == "INACTIVE":
                 continue
@@ -113,7 +129,11 @@ def _clusters(aws: Aws, wanted: list[str]) -> tuple[list[Cluster], dict[str, lis
                                         for s in raw.get("defaultCapacityProviderStrategy", [])]
             providers[cluster.name] = list(raw.get("capacityProviders", []))
             out.setdefault(cluster.name, cluster)
-    return [out[name] for name in sorted(out)], providers
+    # A cluster asked for that does not exist or is inactive is missing; without a filter an
+    # inactive cluster is simply not audited.
+    missing = [ref for ref in refs if wanted and not any(
+        ref in (c.name, c.address) for c in out.values())]
+    return [out[name] for name in sorted(out)], providers, missing, listed
 
 
 def _account_settings(aws: Aws) -> list[AccountSetting]:
@@ -136,10 +156,13 @@ def _capacity_providers(aws: Aws, model: EcsModel, providers: dict[str, list[str
     wanted = sorted({n for names in providers.values() for n in names} - _FARGATE_PROVIDERS)
     found: dict[str, CapacityProvider] = {}
     asg_arns: dict[str, str] = {}
-    for chunk in chunks(wanted, 100):
-        pages = aws.token_pages("ecs", "describe_capacity_providers",
-                                f"capacity providers {', '.join(chunk)} (ECS301 managed scaling)",
-                                capacityProviders=chunk)
+    def describe(chunk: list[str]) -> list[dict] | None:
+        return aws.token_pages("ecs", "describe_capacity_providers",
+                               f"capacity providers {', '.join(chunk)} (ECS301 managed scaling)",
+                               capacityProviders=chunk)
+
+    batches = list(chunks(wanted, 100))
+    for chunk, pages in zip(batches, aws.map(describe, batches), strict=True):
         if pages is None:
             for name in chunk:
                 found[name] = CapacityProvider(address=name, where=at(name), name=name,
@@ -200,30 +223,37 @@ def _cluster_scaling(aws: Aws, model: EcsModel, asg_arns: dict[str, str]) -> Non
 def _services(aws: Aws, clusters: list[Cluster], wanted: list[str]
               ) -> tuple[list[LiveService], bool]:
     """The clusters' services (only `wanted` ones when given); whether every list was read."""
-    out: list[LiveService] = []
+    def list_services(cluster: Cluster) -> list[dict] | None:
+        return aws.pages("ecs", "list_services",
+                         f"services of cluster {cluster.name} (every service check)",
+                         cluster=cluster.address)
+
     listed_all = True
-    for cluster in clusters:
-        pages = aws.pages("ecs", "list_services",
-                          f"services of cluster {cluster.name} (every service check)",
-                          cluster=cluster.address)
+    batches: list[tuple[Cluster, list[str]]] = []
+    for cluster, pages in zip(clusters, aws.map(list_services, clusters), strict=True):
         if pages is None:
             listed_all = False
             continue
         arns = sorted(a for page in pages for a in page.get("serviceArns", []))
         if wanted:
             arns = [a for a in arns if name_of(a) in wanted or a in wanted]
-        for chunk in chunks(arns, 10):
-            found = aws.call("ecs", "describe_services",
-                             f"services {', '.join(name_of(a) for a in chunk)} of cluster "
-                             f"{cluster.name} (every service check, stopped tasks)",
-                             cluster=cluster.address, services=chunk, include=["TAGS"])
-            if found is None:
-                listed_all = False
-                continue
-            for raw in found.get("services", []):
-                out.append(LiveService(_service(raw, cluster), cluster.name,
-                                       list(raw.get("events", [])),
-                                       raw.get("taskDefinition")))
+        batches += [(cluster, chunk) for chunk in chunks(arns, 10)]
+
+    def describe(batch: tuple[Cluster, list[str]]) -> dict | None:
+        cluster, chunk = batch
+        return aws.call("ecs", "describe_services",
+                        f"services {', '.join(name_of(a) for a in chunk)} of cluster "
+                        f"{cluster.name} (every service check, stopped tasks)",
+                        cluster=cluster.address, services=chunk, include=["TAGS"])
+
+    out: list[LiveService] = []
+    for (cluster, _), found in zip(batches, aws.map(describe, batches), strict=True):
+        if found is None:
+            listed_all = False
+            continue
+        for raw in found.get("services", []):
+            out.append(LiveService(_service(raw, cluster), cluster.name,
+                                   list(raw.get("events", [])), raw.get("taskDefinition")))
     out.sort(key=lambda s: (s.cluster, s.service.name))
     return out, listed_all
 
@@ -247,11 +277,13 @@ def _service(raw: dict[str, Any], cluster: Cluster) -> Service:
 
 
 def _task_definitions(aws: Aws, arns: list[str]) -> dict[str, TaskDefinition]:
+    def describe(arn: str) -> dict | None:
+        return aws.call("ecs", "describe_task_definition",
+                        f"task definition {name_of(arn)} (ECS1xx, ECS2xx, ECS4xx)",
+                        taskDefinition=arn, include=["TAGS"])
+
     out = {}
-    for arn in arns:
-        found = aws.call("ecs", "describe_task_definition",
-                         f"task definition {name_of(arn)} (ECS1xx, ECS2xx, ECS4xx)",
-                         taskDefinition=arn, include=["TAGS"])
+    for arn, found in zip(arns, aws.map(describe, arns), strict=True):
         if found is None:
             out[arn] = TaskDefinition(address=arn, where=at(arn), source=arn,
                                       family=name_of(arn).split(":")[0], cpu=UNKNOWN,

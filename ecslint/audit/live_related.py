@@ -8,7 +8,7 @@ from typing import Iterable
 from ecslint.audit.aws import Aws, chunks
 from ecslint.model import (UNKNOWN, AppScalingPolicy, AutoScalingGroup, AutoScalingPolicy,
                            Location, MetricAlarm, ScalableTarget, Service, TargetGroup,
-                           TargetGroupHealthCheck)
+                           TargetGroupHealthCheck, is_unknown)
 
 _RESERVATION_METRICS = frozenset({"CPUReservation", "MemoryReservation"})
 SERVICE_DIMENSION = "ecs:service:DesiredCount"
@@ -36,10 +36,13 @@ def target_groups(aws: Aws, arns: Iterable[str]) -> TargetGroups:
     out = TargetGroups()
     arns = sorted(set(arns))
     lb_arns: set[str] = set()
-    for chunk in chunks(arns, 20):
-        pages = aws.pages("elbv2", "describe_target_groups",
-                          "target-group health checks (ECS201, ECS204, ECS905)",
-                          TargetGroupArns=chunk)
+    def describe(chunk: list[str]) -> list[dict] | None:
+        return aws.pages("elbv2", "describe_target_groups",
+                         "target-group health checks (ECS201, ECS204, ECS905)",
+                         TargetGroupArns=chunk)
+
+    batches = list(chunks(arns, 20))
+    for chunk, pages in zip(batches, aws.map(describe, batches), strict=True):
         if pages is None:
             for arn in chunk:
                 out.by_arn[arn] = TargetGroup(address=arn, where=at(arn), source=arn,
@@ -71,11 +74,13 @@ def target_groups(aws: Aws, arns: Iterable[str]) -> TargetGroups:
 
 
 def _load_balancer_types(aws: Aws, arns: list[str]) -> dict[str, str]:
+    def describe(chunk: list[str]) -> list[dict] | None:
+        return aws.pages("elbv2", "describe_load_balancers",
+                         "load balancer types (NLB health-check defaults, TargetResponseTime)",
+                         LoadBalancerArns=chunk)
+
     types: dict[str, str] = {}
-    for chunk in chunks(arns, 20):
-        pages = aws.pages("elbv2", "describe_load_balancers",
-                          "load balancer types (NLB health-check defaults, TargetResponseTime)",
-                          LoadBalancerArns=chunk)
+    for pages in aws.map(describe, list(chunks(arns, 20))):
         for lb in (lb for page in pages or [] for lb in page.get("LoadBalancers", [])):
             types[lb["LoadBalancerArn"]] = lb.get("Type")
     return types
@@ -85,13 +90,14 @@ def _load_balancer_types(aws: Aws, arns: list[str]) -> dict[str, str]:
 
 def scalable_targets(aws: Aws, services: dict[str, Service]) -> list[ScalableTarget]:
     """Targets of the services (by resource id `service/<cluster>/<name>`), linked to them."""
+    def describe(chunk: list[str]) -> list[dict] | None:
+        return aws.pages("application-autoscaling", "describe_scalable_targets",
+                         "service auto scaling targets (ECS302, ECS303)",
+                         ServiceNamespace="ecs", ResourceIds=chunk,
+                         ScalableDimension=SERVICE_DIMENSION)
+
     found: list[ScalableTarget] = []
-    ids = sorted(services)
-    for chunk in chunks(ids, 50):
-        pages = aws.pages("application-autoscaling", "describe_scalable_targets",
-                          "service auto scaling targets (ECS302, ECS303)",
-                          ServiceNamespace="ecs", ResourceIds=chunk,
-                          ScalableDimension=SERVICE_DIMENSION)
+    for pages in aws.map(describe, list(chunks(sorted(services), 50))):
         if pages is None:
             # A target we could not see may belong to any service: ECS302 stays silent.
             found.append(ScalableTarget(
@@ -110,10 +116,13 @@ def scalable_targets(aws: Aws, services: dict[str, Service]) -> list[ScalableTar
                 min_capacity=raw.get("MinCapacity"), max_capacity=raw.get("MaxCapacity"),
                 dynamic_scaling_out_suspended=suspended.get("DynamicScalingOutSuspended",
                                                             False))
-            target.policies = _scaling_policies(aws, rid)
             if rid in services:
                 services[rid].scalable_target = target
             found.append(target)
+    targets = [t for t in found if not is_unknown(t.resource_id)]
+    for target, policies in zip(targets, aws.map(lambda t: _scaling_policies(aws, t.resource_id),
+                                                 targets), strict=True):
+        target.policies = policies
     return found
 
 
@@ -166,11 +175,15 @@ def scaling_policies(aws: Aws, action_arns: Iterable[str]) -> dict[str, AutoScal
     for arn in sorted(set(action_arns)):
         if ":autoscaling:" in arn and ":scalingPolicy:" in arn and ":policyName/" in arn:
             wanted.setdefault(asg_name(arn), {})[arn.rsplit(":policyName/", 1)[-1]] = arn
+    def describe(item: tuple[str, dict[str, str]]) -> list[dict] | None:
+        group, names = item
+        return aws.pages("autoscaling", "describe_policies",
+                         f"scaling policies of Auto Scaling group {group} (ECS301)",
+                         AutoScalingGroupName=group, PolicyNames=sorted(names))
+
     out: dict[str, AutoScalingPolicy] = {}
-    for group, names in sorted(wanted.items()):
-        pages = aws.pages("autoscaling", "describe_policies",
-                          f"scaling policies of Auto Scaling group {group} (ECS301)",
-                          AutoScalingGroupName=group, PolicyNames=sorted(names))
+    groups = sorted(wanted.items())
+    for (group, names), pages in zip(groups, aws.map(describe, groups), strict=True):
         if pages is None:
             for arn in names.values():
                 out[arn] = AutoScalingPolicy(address=arn, where=at(arn), source=arn,
@@ -186,11 +199,14 @@ def scaling_policies(aws: Aws, action_arns: Iterable[str]) -> dict[str, AutoScal
 
 
 def auto_scaling_groups(aws: Aws, names: Iterable[str]) -> dict[str, AutoScalingGroup]:
+    def describe(chunk: list[str]) -> list[dict] | None:
+        return aws.pages("autoscaling", "describe_auto_scaling_groups",
+                         f"Auto Scaling groups {', '.join(chunk)} (ECS301 suspended processes)",
+                         AutoScalingGroupNames=chunk)
+
     out: dict[str, AutoScalingGroup] = {}
-    for chunk in chunks(sorted(set(names)), 50):
-        pages = aws.pages("autoscaling", "describe_auto_scaling_groups",
-                          f"Auto Scaling groups {', '.join(chunk)} (ECS301 suspended processes)",
-                          AutoScalingGroupNames=chunk)
+    batches = list(chunks(sorted(set(names)), 50))
+    for chunk, pages in zip(batches, aws.map(describe, batches), strict=True):
         if pages is None:
             for name in chunk:
                 out[name] = AutoScalingGroup(address=name, where=at(name), name=name,

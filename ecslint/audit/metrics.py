@@ -7,11 +7,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ecslint.audit.aws import Aws, chunks
+from ecslint.audit.aws import Aws
 from ecslint.audit.live_model import Live
-from ecslint.model import UNKNOWN, is_unknown
+from ecslint.audit.metric_data import MetricBatch
+from ecslint.model import is_unknown
 
-_MAX_QUERIES = 500  # GetMetricData limit per call
 _DAY = 86400
 
 
@@ -56,26 +56,33 @@ def _dimension(arn: str) -> str:
 
 
 def collect(aws: Aws, live: Live, start: datetime, end: datetime) -> dict[str, ServiceMetrics]:
-    """Metrics per service ARN; also sets the services' max_cpu/max_memory_utilization."""
-    queries: list[dict] = []
-    targets: dict[str, tuple[ServiceMetrics, str]] = {}  # query id -> where the value goes
-    out: dict[str, ServiceMetrics] = {}
-    period = period_for(start, end)
+    """Metrics per service ARN, read on their own (the audit reads them in its shared batch)."""
+    batch = MetricBatch(period_for(start, end))
+    planned = plan(batch, live)
+    batch.fetch(aws, start, end)
+    return apply(planned, batch, live)
 
-    def query(qid: str, namespace: str, metric: str, dims: dict[str, str]) -> None:
-        queries.append({"Id": qid, "ReturnData": True, "MetricStat": {
-            "Metric": {"Namespace": namespace, "MetricName": metric,
-                       "Dimensions": [{"Name": k, "Value": v} for k, v in dims.items()]},
-            "Period": period, "Stat": "Maximum"}})
 
-    response_ids: dict[tuple[str, str], str] = {}
+@dataclass
+class Planned:
+    """Where each query's maximum goes."""
+
+    metrics: dict[str, ServiceMetrics]  # service ARN -> its metrics
+    targets: dict[str, tuple[ServiceMetrics, str]]  # query id -> (metrics, "cpu" or "mem")
+    response_ids: dict[tuple[str, str], str]  # (target group, load balancer) -> query id
+
+
+def plan(batch: MetricBatch, live: Live) -> Planned:
+    """Adds the service and target-group queries to the batch."""
+    planned = Planned({}, {}, {})
     for i, live_service in enumerate(live.services):
         svc = live_service.service
-        metrics = out[svc.address] = ServiceMetrics()
+        metrics = planned.metrics[svc.address] = ServiceMetrics()
         dims = {"ClusterName": live_service.cluster, "ServiceName": svc.name}
-        query(f"cpu{i}", "AWS/ECS", "CPUUtilization", dims)
-        query(f"mem{i}", "AWS/ECS", "MemoryUtilization", dims)
-        targets[f"cpu{i}"], targets[f"mem{i}"] = (metrics, "cpu"), (metrics, "mem")
+        planned.targets[batch.add("AWS/ECS", "CPUUtilization", dims, f"cpu{i}")] = (metrics,
+                                                                                   "cpu")
+        planned.targets[batch.add("AWS/ECS", "MemoryUtilization", dims, f"mem{i}")] = (
+            metrics, "mem")
         for lb in svc.load_balancers:
             tg = lb.target_group
             for lb_arn, kind in live.target_groups.load_balancers.get(
@@ -84,36 +91,26 @@ def collect(aws: Aws, live: Live, start: datetime, end: datetime) -> dict[str, S
                     continue  # TargetResponseTime exists for Application Load Balancers only
                 metrics.response_times.append(ResponseTime(tg.address, lb_arn))
                 key = (tg.address, lb_arn)
-                if key not in response_ids:
-                    response_ids[key] = f"rt{len(response_ids)}"
-                    query(response_ids[key], "AWS/ApplicationELB", "TargetResponseTime",
-                          {"LoadBalancer": _dimension(lb_arn),
-                           "TargetGroup": _dimension(tg.address)})
+                if key not in planned.response_ids:
+                    planned.response_ids[key] = batch.add(
+                        "AWS/ApplicationELB", "TargetResponseTime",
+                        {"LoadBalancer": _dimension(lb_arn), "TargetGroup": _dimension(tg.address)},
+                        f"rt{len(planned.response_ids)}")
+    return planned
 
-    values: dict[str, Any] = {}
-    for chunk in chunks(queries, _MAX_QUERIES):
-        pages = aws.pages("cloudwatch", "get_metric_data",
-                          "CPUUtilization/MemoryUtilization/TargetResponseTime maxima "
-                          "(ECS201, ECS902, ECS903, ECS904)",
-                          MetricDataQueries=chunk, StartTime=start, EndTime=end)
-        for q in chunk:
-            values.setdefault(q["Id"], UNKNOWN if pages is None else None)
-        for result in (r for page in pages or [] for r in page.get("MetricDataResults", [])):
-            if result.get("Values"):
-                old = values.get(result["Id"])
-                new = max(result["Values"])
-                values[result["Id"]] = new if not isinstance(old, (int, float)) else max(old, new)
 
-    for qid, (metrics, kind) in targets.items():
+def apply(planned: Planned, batch: MetricBatch, live: Live) -> dict[str, ServiceMetrics]:
+    """The maxima read; also sets the services' max_cpu/max_memory_utilization."""
+    for qid, (metrics, kind) in planned.targets.items():
         if kind == "cpu":
-            metrics.max_cpu = values.get(qid)
+            metrics.max_cpu = batch.peak(qid)
         else:
-            metrics.max_memory = values.get(qid)
-    for metrics in out.values():
+            metrics.max_memory = batch.peak(qid)
+    for metrics in planned.metrics.values():
         for rt in metrics.response_times:
-            rt.max_seconds = values.get(response_ids[(rt.target_group, rt.load_balancer)])
+            rt.max_seconds = batch.peak(planned.response_ids[(rt.target_group, rt.load_balancer)])
     for live_service in live.services:
         svc = live_service.service
-        svc.max_cpu_utilization = out[svc.address].max_cpu
-        svc.max_memory_utilization = out[svc.address].max_memory
-    return out
+        svc.max_cpu_utilization = planned.metrics[svc.address].max_cpu
+        svc.max_memory_utilization = planned.metrics[svc.address].max_memory
+    return planned.metrics

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from ecslint.audit.aws import Aws, chunks
 from ecslint.audit.live_model import Live, LiveService
@@ -57,6 +57,9 @@ class Stop:
     stopped_reason: str | None = None
     containers: list[ContainerExit] = field(default_factory=list)
     detail: str = ""
+    # What the task ran with, as DescribeTasks reports it (task `cpu`/`memory`, and per
+    # container name its `cpu`/`memory`); None for a stop known from a service event.
+    limits: dict[str, Any] | None = field(default=None, compare=False, repr=False)
 
     def sort_key(self) -> tuple:
         when = self.stopped_at.timestamp() if self.stopped_at else float("-inf")
@@ -106,6 +109,9 @@ def classify(task: dict[str, Any], essential: frozenset[str] | None = None) -> S
     stop = Stop("other", "task", task_id(task.get("taskArn", "")),
                 task.get("stoppedAt") or task.get("stoppingAt"), code, reason or None,
                 containers)
+    stop.limits = {"cpu": task.get("cpu"), "memory": task.get("memory"), "containers": {
+        c["name"]: {"cpu": c.get("cpu"), "memory": c.get("memory")}
+        for c in task.get("containers", []) if c.get("name")}}
     oom = stop.oom_containers()
     details: list[str] = []
     if oom:
@@ -164,8 +170,55 @@ def classify_event(event: dict[str, Any]) -> Stop | None:
 
 # ------------------------------------------------------------------ collection
 
-def collect(aws: Aws, live: Live, start: datetime, end: datetime) -> list[ServiceStops]:
-    return [_service_stops(aws, s, start, end) for s in live.services]
+def collect(aws: Aws, live: Live, start: datetime, end: datetime,
+            by_cluster: bool = True) -> list[ServiceStops]:
+    """The stops of every service. `by_cluster`: list each cluster's stopped tasks once (every
+    service of the cluster is audited), else each service's own."""
+    results = [ServiceStops(s) for s in live.services]
+    if by_cluster:
+        groups: dict[str, list[ServiceStops]] = {}
+        for r in results:
+            groups.setdefault(r.service.service.cluster.address, []).append(r)
+        lists = [(rs, f"stopped tasks of cluster {rs[0].service.cluster} (ECS901, ECS902, stop "
+                      "causes)", {"cluster": address})
+                 for address, rs in groups.items()]
+    else:
+        lists = [([r], f"stopped tasks of service {r.service.label} (ECS901, ECS902, stop "
+                       "causes)", {"cluster": r.service.service.cluster.address,
+                                   "serviceName": r.service.service.name}) for r in results]
+
+    def list_tasks(item: tuple) -> list[dict] | None:
+        _, what, params = item
+        return aws.pages("ecs", "list_tasks", what, desiredStatus="STOPPED", **params)
+
+    describes = []  # (services, what, cluster, chunk of task ARNs)
+    for (rs, what, params), pages in zip(lists, aws.map(list_tasks, lists), strict=True):
+        if pages is None:
+            for r in rs:
+                r.verified = False
+        arns = sorted(a for page in pages or [] for a in page.get("taskArns", []))
+        describes += [(rs, what, params["cluster"], chunk) for chunk in chunks(arns, 100)]
+
+    def describe(item: tuple) -> dict | None:
+        _, what, cluster, chunk = item
+        return aws.call("ecs", "describe_tasks", what, cluster=cluster, tasks=chunk)
+
+    for (rs, _, _, _), found in zip(describes, aws.map(describe, describes), strict=True):
+        if found is None:
+            for r in rs:
+                r.verified = False
+            continue
+        by_group = {f"service:{r.service.service.name}": r for r in rs}
+        for task in found.get("tasks", []):
+            # Tasks of a service are in group "service:<name>"; anything else is not its own.
+            # ListTasks by service name vouches for a task without a group.
+            group = task.get("group", None if by_cluster else next(iter(by_group)))
+            if group in by_group:
+                _add_task(by_group[group], task, start, end)
+    for r in results:
+        _add_events(r, start, end)
+        r.stops.sort(key=Stop.sort_key)
+    return results
 
 
 def _essential(live: LiveService) -> frozenset[str] | None:
@@ -181,38 +234,20 @@ def _within(when: Any, start: datetime, end: datetime) -> bool:
     return not isinstance(when, datetime) or start <= when <= end
 
 
-def _service_stops(aws: Aws, live: LiveService, start: datetime, end: datetime
-                   ) -> ServiceStops:
-    out = ServiceStops(live)
-    svc = live.service
-    what = f"stopped tasks of service {live.label} (ECS901, ECS902, stop causes)"
-    pages = aws.pages("ecs", "list_tasks", what, cluster=svc.cluster.address,
-                      serviceName=svc.name, desiredStatus="STOPPED")
-    arns = sorted(a for page in pages or [] for a in page.get("taskArns", []))
-    out.verified = pages is not None
-    essentials = _essential(live)
-    for chunk in chunks(arns, 100):
-        found = aws.call("ecs", "describe_tasks", what, cluster=svc.cluster.address,
-                         tasks=chunk)
-        if found is None:
-            out.verified = False
-            continue
-        for task in found.get("tasks", []):
-            # Tasks of a service are in group "service:<name>"; anything else is not its own.
-            if task.get("group", f"service:{svc.name}") != f"service:{svc.name}":
-                continue
-            same_revision = task.get("taskDefinitionArn") == live.task_definition_arn
-            stop = classify(task, essentials if same_revision else None)
-            if _within(stop.stopped_at, start, end):
-                out.stops.append(stop)
+def _add_task(out: ServiceStops, task: dict[str, Any], start: datetime, end: datetime) -> None:
+    same_revision = task.get("taskDefinitionArn") == out.service.task_definition_arn
+    stop = classify(task, _essential(out.service) if same_revision else None)
+    if _within(stop.stopped_at, start, end):
+        out.stops.append(stop)
+
+
+def _add_events(out: ServiceStops, start: datetime, end: datetime) -> None:
     seen = {s.task for s in out.stops}
-    for event in live.events:
+    for event in out.service.events:
         stop = classify_event(event)
         if stop is not None and stop.task not in seen and _within(stop.stopped_at, start, end) \
                 and isinstance(stop.stopped_at, datetime):
             out.stops.append(stop)
-    out.stops.sort(key=Stop.sort_key)
-    return out
 
 
 # ------------------------------------------------------------------ findings
@@ -229,7 +264,10 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" + ("" if n == 1 else "s")
 
 
-def findings(results: Iterable[ServiceStops], options: Options, window: str) -> list[Finding]:
+def findings(results: Iterable[ServiceStops], options: Options, window: str,
+             peaks: Callable[[ServiceStops, Stop], str] | None = None) -> list[Finding]:
+    """ECS901/ECS902. `peaks` tells the containers' CPU and memory peaks of a stop, for the
+    message of an ELB health-check kill."""
     out = []
     for result in results:
         svc = result.service.service
@@ -247,8 +285,9 @@ def findings(results: Iterable[ServiceStops], options: Options, window: str) -> 
         for cause, kind in (("elb-health-check", "ELB"), ("container-health-check", "container")):
             stops = [s for s in result.stops if s.cause == cause]
             if stops:
-                out.append(make_finding("ECS902", _health_message(svc, stops, kind, window,
-                                                                  options),
+                message = _health_message(svc, stops, kind, window, options)
+                seen = peaks(result, stops[0]) if peaks and kind == "ELB" else ""
+                out.append(make_finding("ECS902", message + (f"; {seen}" if seen else ""),
                                         where, svc.address))
     return out
 

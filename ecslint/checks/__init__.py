@@ -40,6 +40,8 @@ ALL_RULES: tuple[Rule, ...] = (
     live.ECS903,
     live.ECS904,
     live.ECS905,
+    live.ECS906,
+    live.ECS907,
 )
 
 

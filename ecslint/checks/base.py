@@ -15,6 +15,8 @@ DEFAULT_OPTIONS: dict[str, Any] = {
     "stats_sidecar_containers": [],
     "cpu_saturation": 90.0,
     "memory_near_limit": 90.0,
+    "container_memory_near_limit": 90.0,
+    "container_cpu_saturation": 90.0,
 }
 
 # Options that are unset unless configured (no default value).

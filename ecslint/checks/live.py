@@ -47,3 +47,10 @@ ECS904 = Rule("ECS904", "memory-near-limit", Severity.WARNING,
               "limit.", memory_near_limit, live_only=True)
 ECS905 = Rule("ECS905", "live-drift", Severity.WARNING,
               "A setting declared in Terraform differs from the live one.", live_only=True)
+# Reported by the audit (ecslint.audit.usage_findings): they need per-container metrics.
+ECS906 = Rule("ECS906", "container-memory-near-limit", Severity.WARNING,
+              "A container's peak memory in the look-back window is near its own limit "
+              "(its hard memory, else the task memory).", live_only=True)
+ECS907 = Rule("ECS907", "container-cpu-saturated", Severity.WARNING,
+              "A container's peak CPU in the look-back window is at or above the saturation "
+              "threshold of its CPU share.", live_only=True)

@@ -29,6 +29,7 @@ FORMATS: dict[str, Format] = {f.name: f for f in (
     Format("sarif", "sarif_format", False, _BOTH),
     Format("junit", "junit_format", False, _BOTH),
     Format("github", "github_format", False, _BOTH),
+    Format("html", "html_format", False, frozenset({"audit"})),
 )}
 
 

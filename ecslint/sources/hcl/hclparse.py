@@ -3,8 +3,8 @@
 `grammar.LarkGrammar` runs lark (LALR with its contextual lexer) on python-hcl2's grammar
 (`hcl2.lark`) and python-hcl2's PostLexer: the reference this parser is tested against.
 This module returns the same tree of `tree.Node`s and `tree.Token`s for every input lark
-accepts, and rejects the inputs lark rejects at the same token, without importing lark or loading its tables: a
-recursive-descent parser over a regex lexer, linear in the input.
+accepts, and rejects the inputs lark rejects at the same token, without importing lark
+or loading its tables: a recursive-descent parser over a regex lexer, linear in the input.
 
 What "the same" takes, beyond the grammar itself:
 
