@@ -6,6 +6,7 @@ from __future__ import annotations
 import gc
 import json
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Iterable, Iterator
 
 from ecslint import discover, engine, suppress
@@ -45,9 +46,35 @@ def run(paths: Iterable[str], settings: Settings, parser: HclParser | None = Non
         return _run(paths, settings, parser, fs or FileSystem())
 
 
+@dataclass
+class Loaded:
+    """Every input of a run, loaded: what `check` hands to the engine and `inspect` shows."""
+
+    inputs: discover.Inputs
+    models: list[EcsModel]
+    problems: list[InputProblem]
+    suppressions: list[suppress.Suppression]
+    files: set[str]  # every input file read
+
+
 def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSystem) -> Report:
-    inputs = discover.collect(paths, fs)
+    loaded = load_inputs(paths, parser, fs)
+    inputs = loaded.inputs
     report = Report(usage_errors=[f"{p}: no such file or directory" for p in inputs.missing])
+    shown, files = None, loaded.files
+    if inputs.targets is not None:
+        shown = {display_path(t) for t in inputs.targets}
+        files = set(inputs.targets)
+    report.findings = engine.check(settings, loaded.models, loaded.problems,
+                                   suppressions=loaded.suppressions, shown=shown)
+    report.files = len(files)
+    return report
+
+
+def load_inputs(paths: Iterable[str], parser: HclParser, fs: FileSystem) -> Loaded:
+    """Discover the inputs of `paths` and load them into models: one per Terraform root
+    module, one per task-definition or plan JSON file."""
+    inputs = discover.collect(paths, fs)
     roots, scan = discover.terraform_roots(inputs, fs)
     result = load(roots, parser, fs, scan, named=inputs.targets or ())
     problems = list(result.problems)
@@ -65,15 +92,7 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
             problems.append(problem)
         elif model is not None:
             models.append(model)
-
-    shown = None
-    if inputs.targets is not None:
-        shown = {display_path(t) for t in inputs.targets}
-        files = set(inputs.targets)
-    report.findings = engine.check(settings, models, problems, suppressions=suppressions,
-                                   shown=shown)
-    report.files = len(files)
-    return report
+    return Loaded(inputs, models, problems, suppressions, files)
 
 
 def _json_input(path: str, fs: FileSystem, named: bool

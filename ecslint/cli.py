@@ -307,6 +307,34 @@ def audit(region, all_regions, profile, cluster, service, since, terraform, max_
     return emit(report, settings, format, output, statistics, no_color)
 
 
+@app.command("inspect")
+@click.argument("paths", nargs=-1, cls=_Argument, help="Files or directories (default: .).")
+@click.option("--format", type=click.Choice(("text", "json"), case_sensitive=True),
+              default="text", show_default=True, help="A readable tree, or JSON.")
+@click.option("--output", "-o", default=None, help="Write the model to FILE.")
+@click.option("--no-cache", is_flag=True, default=False,
+              help="Do not read or write the parse cache (also ECSLINT_NO_CACHE=1).")
+def inspect_cmd(paths, format, output, no_cache) -> int:
+    """Print the model the rules see, from exactly the inputs `check` reads."""
+    from ecslint import inspect
+    from ecslint.cache.fsio import FileSystem
+    from ecslint.cache.parse import make_parser
+    from ecslint.check import load_inputs
+
+    paths = list(paths) or ["."]
+    loaded = load_inputs(paths, make_parser(no_cache), FileSystem())
+    for missing in loaded.inputs.missing:
+        click.echo(f"ecslint: error: {missing}: no such file or directory", err=True)
+    doc = inspect.document(loaded.models, loaded.problems)
+    text = inspect.render_json(doc) if format == "json" else inspect.render_text(doc)
+    if output:
+        write_file(output, text)
+    else:
+        sys.stdout.write(text)
+    return EXIT_USAGE if loaded.inputs.missing or any(
+        p.code == "ECS001" for p in loaded.problems) else EXIT_OK
+
+
 @app.command("rules")
 @click.option("--format", type=click.Choice(("concise", "json"), case_sensitive=True),
               default=None, help="concise (a table, the default) or json.")

@@ -271,6 +271,10 @@ class ScalableTarget(Entity):
     max_capacity: Any = None
     dynamic_scaling_out_suspended: Any = False
     policies: list[AppScalingPolicy] = field(default_factory=list)
+    # The cluster and service its resource_id "service/<cluster>/<service>" names: str, or
+    # Unknown for a part that is not known statically; None when it names no service.
+    cluster_name: Any = None
+    service_name: Any = None
 
 
 @dataclass(eq=False)

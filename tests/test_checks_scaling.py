@@ -8,6 +8,8 @@ from ecslint.checks.scaling import ECS301, ECS302, ECS303
 from ecslint.model import (
     UNKNOWN, AutoScalingGroup, AutoScalingPolicy, CapacityProvider, Cluster, MetricAlarm,
     ScalableTarget, Unknown)
+from ecslint.sources.build import service_of_resource_id
+from ecslint.unknown import UNKNOWN_MARK, PartlyKnown
 from modelkit import app_policy, entity, model, run, service, summary, task
 
 CP = "aws_ecs_capacity_provider.ec2"
@@ -163,9 +165,11 @@ def test_ecs301_auto_scaling_group_outside_a_cluster_is_not_checked():
 # ECS302 service-autoscaling-missing -----------------------------------------------------
 
 def target(*policies, resource_id="service/main/svc", namespace="ecs", name="svc", **fields):
+    cluster, service_name = service_of_resource_id(resource_id)  # as the sources do
     return entity(ScalableTarget, f"aws_appautoscaling_target.{name}", resource_id=resource_id,
                   service_namespace=namespace, scalable_dimension="ecs:service:DesiredCount",
-                  policies=list(policies), **fields)
+                  policies=list(policies), cluster_name=cluster, service_name=service_name,
+                  **fields)
 
 
 def test_ecs302_replica_service_without_scalable_target():
@@ -199,6 +203,43 @@ def test_ecs302_unresolved_scalable_target_might_be_this_services():
     assert summary(run(ECS302, model(svc, other))) == [("ECS302", "aws_ecs_service.svc", None)]
     resolved_elsewhere = target(resource_id="service/main/other")
     assert len(run(ECS302, model(svc, resolved_elsewhere))) == 1
+    # A resource id with an unknown cluster part still names its service.
+    partly = target(resource_id=PartlyKnown(f"service/{UNKNOWN_MARK}/other"))
+    assert len(run(ECS302, model(svc, partly))) == 1
+    unknown_service = target(resource_id=PartlyKnown(f"service/main/{UNKNOWN_MARK}"))
+    assert run(ECS302, model(svc, unknown_service)) == []
+
+
+def test_a_scalable_target_with_an_unknown_cluster_part_finds_its_service(tmp_path):
+    from helpers import codes, lint, write
+
+    write(tmp_path, {"main.tf": '''
+        data "aws_ecs_cluster" "shared" {
+          cluster_name = "shared"
+        }
+        resource "aws_ecs_service" "api" {
+          name = "api"
+        }
+        resource "aws_ecs_service" "worker" {
+          name = "worker"
+        }
+        resource "aws_appautoscaling_target" "api" {
+          service_namespace  = "ecs"
+          scalable_dimension = "ecs:service:DesiredCount"
+          resource_id        = "service/${data.aws_ecs_cluster.shared.arn}/api"
+          min_capacity       = 1
+          max_capacity       = 4
+        }
+    '''})
+    report = lint([tmp_path])
+    ecs302 = sorted((f.resource, f.message.split(":")[0]) for f in report.findings
+                    if f.code == "ECS302")
+    # api's target is found (it has no policy); worker has none: both said, not silenced.
+    assert ecs302 == [("aws_appautoscaling_target.api",
+                       "scalable target of service 'api' has no scaling policy"),
+                      ("aws_ecs_service.worker",
+                       "service 'worker' has no aws_appautoscaling_target (ecs")]
+    assert "ECS302" in codes(report)
 
 
 # ECS303 service-autoscaling-suspended ---------------------------------------------------

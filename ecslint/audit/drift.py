@@ -101,7 +101,11 @@ def findings(config: EcsModel, live: Live) -> list[Finding]:
 
     def drift(live_entity: Entity, subject: str, setting: str, cfg_entity: Entity, path: str,
               declared: Any, actual: Any, container: Container | None = None) -> None:
-        if not _declared(declared) or is_unknown(actual) or _same(declared, actual):
+        # Only what the configuration writes: a provider default filled in by the model
+        # (a health check's thresholds) is not a declared setting.
+        written = path in cfg_entity.locs
+        if not written or not _declared(declared) or is_unknown(actual) \
+                or _same(declared, actual):
             return
         if isinstance(declared, _Declared):
             text = (f"{subject}: Terraform declares a {setting} ({_where(cfg_entity, path)}) "

@@ -9,6 +9,7 @@ from ecslint.audit.aws import Aws, chunks
 from ecslint.model import (UNKNOWN, AppScalingPolicy, AutoScalingGroup, AutoScalingPolicy,
                            Location, MetricAlarm, ScalableTarget, Service, TargetGroup,
                            TargetGroupHealthCheck, is_unknown)
+from ecslint.sources.build import service_of_resource_id
 
 _RESERVATION_METRICS = frozenset({"CPUReservation", "MemoryReservation"})
 SERVICE_DIMENSION = "ecs:service:DesiredCount"
@@ -103,7 +104,8 @@ def scalable_targets(aws: Aws, services: dict[str, Service]) -> list[ScalableTar
             found.append(ScalableTarget(
                 address="application-autoscaling:ecs (not verified)",
                 where=at("application-autoscaling:ecs"), resource_id=UNKNOWN,
-                service_namespace="ecs", scalable_dimension=SERVICE_DIMENSION))
+                service_namespace="ecs", scalable_dimension=SERVICE_DIMENSION,
+                cluster_name=UNKNOWN, service_name=UNKNOWN))
             continue
         for raw in (t for page in pages for t in page.get("ScalableTargets", [])):
             rid = raw["ResourceId"]
@@ -116,6 +118,7 @@ def scalable_targets(aws: Aws, services: dict[str, Service]) -> list[ScalableTar
                 min_capacity=raw.get("MinCapacity"), max_capacity=raw.get("MaxCapacity"),
                 dynamic_scaling_out_suspended=suspended.get("DynamicScalingOutSuspended",
                                                             False))
+            target.cluster_name, target.service_name = service_of_resource_id(rid)
             if rid in services:
                 services[rid].scalable_target = target
             found.append(target)

@@ -111,9 +111,10 @@ def cluster_scaling_disabled(model: EcsModel, options: Options) -> Iterator[Prob
 
 
 def _maybe_unresolved_target(model: EcsModel) -> bool:
-    """A scalable target whose resource_id is unknown might belong to any service."""
+    """A scalable target whose resource_id does not say which service it scales might
+    belong to any service (one whose service part is known names that service only)."""
     return any(t.service_namespace == "ecs" or is_unknown(t.service_namespace)
-               for t in model.scalable_targets if is_unknown(t.resource_id))
+               for t in model.scalable_targets if is_unknown(t.service_name))
 
 
 def service_autoscaling_missing(model: EcsModel, options: Options) -> Iterator[Problem]:

@@ -18,7 +18,7 @@ from ecslint.sources.hcl.module import ResourceRecord
 from ecslint.sources.taskdef import (Convert, containers_from, decode_container_definitions,
                                      parse_cpu, parse_memory, position, take)
 from ecslint.sources.values import refs_of
-from ecslint.unknown import boolean, number, text, texts
+from ecslint.unknown import UNKNOWN_MARK, boolean, known_text, number, text, texts
 
 RESOURCE_TYPES = frozenset({
     "aws_ecs_task_definition", "aws_ecs_service", "aws_ecs_cluster",
@@ -29,6 +29,10 @@ RESOURCE_TYPES = frozenset({
 })
 
 E = TypeVar("E", bound=Entity)
+
+# aws_lb_target_group health_check defaults of the AWS provider, when a block is set.
+PROVIDER_HEALTH_CHECK = (("healthy_threshold", 3), ("unhealthy_threshold", 3),
+                         ("protocol", "HTTP"))
 
 
 def _block(values: dict, key: str) -> dict | None:
@@ -183,6 +187,12 @@ def _target_group(rec: ResourceRecord) -> TargetGroup:
         tg.health_check = TargetGroupHealthCheck()
         _record(tg, "health_check", _block_where(v, "health_check"))
         _fields(tg, hc, _TG_HEALTH_CHECK_FIELDS, tg.health_check, "health_check.")
+        # With a health_check block the AWS provider defaults both thresholds to 3 (not
+        # AWS's 5 and 2, which apply without a block) and the protocol to HTTP; a plan
+        # already carries them.
+        for attr, default in PROVIDER_HEALTH_CHECK:
+            if getattr(tg.health_check, attr) is None:
+                setattr(tg.health_check, attr, default)
     if tg.protocol in ("TCP", "TLS", "UDP", "TCP_UDP"):
         tg.load_balancer_type = "network"
     return tg
@@ -268,6 +278,7 @@ def build(records: list[ResourceRecord]) -> EcsModel:
         _fields(st, r.values, _TARGET_FIELDS)
         take(st, "dynamic_scaling_out_suspended", _block(r.values, "suspended_state") or {},
              "dynamic_scaling_out_suspended", lambda x: boolean(x, False))
+        st.cluster_name, st.service_name = service_of_resource_id(st.resource_id)
         m.scalable_targets.append(st)
     for r in of("aws_appautoscaling_policy"):
         pol_app = _entity(AppScalingPolicy, r)
@@ -285,6 +296,21 @@ def build(records: list[ResourceRecord]) -> EcsModel:
 
     m.services = [_service(r, m) for r in of("aws_ecs_service")]
     return m
+
+
+def service_of_resource_id(rid: Any) -> tuple[Any, Any]:
+    """(cluster, service) named by an ECS resource id `service/<cluster>/<service>`, each a
+    string or UNKNOWN where that part is not known (a template with an unknown cluster
+    name still names its service); (None, None) when it names no service."""
+    shown = known_text(rid)
+    if shown is None:
+        return (UNKNOWN, UNKNOWN) if isinstance(rid, Unknown) else (None, None)
+    parts = shown.split("/")
+    if len(parts) != 3 or parts[0] != "service":
+        if UNKNOWN_MARK in shown:
+            return UNKNOWN, UNKNOWN
+        return None, None
+    return tuple(UNKNOWN if UNKNOWN_MARK in p or not p else p for p in parts[1:])  # type: ignore
 
 
 def _policy_name(pol: AutoScalingPolicy) -> Any:
@@ -339,11 +365,10 @@ def _service(r: ResourceRecord, m: EcsModel) -> Service:
         if st.service_namespace not in ("ecs", None) and not isinstance(st.service_namespace,
                                                                         Unknown):
             continue
-        rid = st.resource_id
-        if refers_to(refs_of(rid), r.address) or (
-                isinstance(rid, str) and isinstance(svc.name, str)
-                and rid.startswith("service/") and rid.rsplit("/", 1)[-1] == svc.name
-                and (svc.cluster is None or not isinstance(svc.cluster.name, str)
-                     or rid.split("/")[1] == svc.cluster.name)):
+        cluster = svc.cluster.name if svc.cluster is not None else None
+        if refers_to(refs_of(st.resource_id), r.address) or (
+                isinstance(svc.name, str) and st.service_name == svc.name
+                and (not isinstance(cluster, str) or not isinstance(st.cluster_name, str)
+                     or st.cluster_name == cluster)):
             svc.scalable_target = st
     return svc

@@ -130,7 +130,39 @@ def records(doc: dict, path: str, text: str) -> list[ResourceRecord]:
                                     cfg, prefix)
             out.append(ResourceRecord(address, res["type"], values,
                                       _locate(text, address, path), path))
+    _through_locals(out, cfg)
     return out
+
+
+# A service's references that may go through a local, and the resource type each names.
+_LOCAL_LINKS = (("task_definition", "aws_ecs_task_definition"), ("cluster", "aws_ecs_cluster"))
+
+
+def _through_locals(records: list[ResourceRecord], cfg: _Config) -> None:
+    """A plan's configuration has no locals: a service whose task definition (or cluster)
+    is named through `local.x` has no reference left to follow. When its module instance
+    declares exactly one resource of that type, the local can only lead there: link it."""
+    by_prefix: dict[str, list[ResourceRecord]] = {}
+    for rec in records:
+        by_prefix.setdefault(_instance_prefix(rec.address), []).append(rec)
+    for prefix, recs in by_prefix.items():
+        for svc in (r for r in recs if r.type == "aws_ecs_service"):
+            exprs = cfg.expressions(_module_path(svc.address)[0], _module_path(svc.address)[1])
+            for key, rtype in _LOCAL_LINKS:
+                value, expr = svc.values.get(key), exprs.get(key)
+                through_local = isinstance(expr, dict) and any(
+                    str(ref).startswith("local.") for ref in expr.get("references") or [])
+                if not (isinstance(value, Unknown) and not value.refs and through_local):
+                    continue
+                candidates = [r.address for r in recs if r.type == rtype]
+                if len(candidates) == 1:
+                    svc.values[key] = Unknown(frozenset(candidates))
+
+
+def _instance_prefix(address: str) -> str:
+    """The module instance an address is in: "module.a[0]." of "module.a[0].aws_x.y"."""
+    m = re.match(r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*)", address)
+    return m.group(1) if m else ""
 
 
 def _locate(text: str, address: str, path: str) -> Location:
