@@ -16,7 +16,7 @@ from typing import Iterable
 from ecslint import suppress
 from ecslint.checks import ALL_RULES, RULES_BY_CODE
 from ecslint.checks.base import Problem
-from ecslint.model import EcsModel, Finding, InputProblem, Location
+from ecslint.model import EcsModel, Entity, Finding, InputProblem, Location, Related
 from ecslint.settings import Settings
 
 
@@ -55,12 +55,11 @@ def check(settings: Settings, models: Iterable[EcsModel] = (),
     for model in models:
         out += run_rules(model, settings, live)
     sups = list(suppressions)
-    if shown is not None:
-        out = [f for f in out if f.file in shown]
-        sups = [s for s in sups if s.file in shown]
+    if shown is not None:  # named files (pre-commit): a finding any of them decided
+        out = [f for f in out if f.file in shown or any(r.file in shown for r in f.related)]
     out, unused = suppress.apply(out, sups)
     out += [make_finding("ECS002", f"unused suppression: nothing here reports {codes}", where)
-            for codes, where in unused]
+            for codes, where in unused if shown is None or where.file in shown]
     return finalize(out, settings)
 
 
@@ -79,11 +78,51 @@ def run_rules(model: EcsModel, settings: Settings, live: bool = False) -> list[F
 
 def to_finding(problem: Problem) -> Finding:
     rule = RULES_BY_CODE[problem.code]
-    loc = problem.entity.loc(problem.path)
+    loc, related = place(problem.entity, problem.path)
+    for entity, path, label in problem.related:
+        other, steps = place(entity, path, label)
+        related += [Related(display_path(other.file), other.line, other.column,
+                            f"{label} set here")] + steps
     container = problem.container.name if problem.container is not None else None
+    seen = {(loc.file, loc.line, loc.column)}
+    kept = []
+    for r in related:  # each place once, never the finding's own
+        key = (r.file, r.line, r.column)
+        if key not in seen and r.line is not None:
+            seen.add(key)
+            kept.append(r)
     return Finding(problem.code, rule.name, rule.severity, problem.message,
                    display_path(loc.file), loc.line, loc.column, problem.entity.address,
-                   container if isinstance(container, str) else None, rule.url)
+                   container if isinstance(container, str) else None, rule.url, tuple(kept))
+
+
+def in_user_code(loc: Location) -> bool:
+    """Not inside a module `terraform init` installed (the user does not own those)."""
+    return "/.terraform/" not in loc.file.replace(os.sep, "/")
+
+
+def place(entity: Entity, path: str | None, label: str | None = None
+          ) -> tuple[Location, list[Related]]:
+    """Where a finding about `entity`'s field `path` points, and the other places on the
+    way. The primary place is the outermost one in the user's own code where the decisive
+    value was written: the place it was written, or, when that is inside an installed
+    module, the first place it passed in user code, else the `module` call in user code."""
+    origin = entity.origin(path)
+    places: list[tuple[Location, str]] = []
+    if origin is not None:
+        places.append((origin.loc, f"{label} written here" if label else "value written here"))
+        places += [(step.loc, step.note) for step in origin.via]
+    primary = next((loc for loc, _note in places if in_user_code(loc)), None)
+    if primary is None:
+        header = entity.where
+        primary = header if in_user_code(header) else next(
+            (call for call in entity.calls if in_user_code(call)), header)
+    related = [Related(display_path(loc.file), loc.line, loc.column, note)
+               for loc, note in places if loc != primary]
+    if primary != entity.where and not in_user_code(entity.where):
+        related.append(Related(display_path(entity.where.file), entity.where.line,
+                               entity.where.column, "in an installed module"))
+    return primary, related
 
 
 def make_finding(code: str, message: str, loc: Location, resource: str | None = None,

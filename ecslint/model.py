@@ -45,6 +45,17 @@ class InputProblem:
 
 
 @dataclass(frozen=True)
+class Related:
+    """Another place that decided a finding: where a decisive value was written or passed
+    on the way (a variable default, a tfvars line, a module argument, a local)."""
+
+    file: str
+    line: int | None
+    column: int | None
+    message: str  # e.g. "task memory 16384 set here"
+
+
+@dataclass(frozen=True)
 class Finding:
     """One reported problem. Immutable: the pipeline filters and formats, never edits."""
 
@@ -58,6 +69,7 @@ class Finding:
     resource: str | None = None
     container: str | None = None
     url: str | None = None
+    related: tuple[Related, ...] = ()
 
     def sort_key(self) -> tuple:
         return (self.file, self.line or 0, self.column or 0, self.code, self.resource or "",
@@ -97,6 +109,8 @@ class Entity:
     tags: dict[str, Any] = field(default_factory=dict, repr=False)
     # The module directory (or input file) the entity was declared in.
     source: str = ""
+    # The `module` blocks that instantiated it, from the root module's call inward.
+    calls: tuple[Location, ...] = ()
 
     def record(self, path: str, where: Location | Origin) -> None:
         """Record where the value of the model field `path` came from: the one way

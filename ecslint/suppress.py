@@ -22,9 +22,12 @@ class Suppression:
     used: set[str] = field(default_factory=set)
 
     def covers(self, f: Finding) -> bool:
+        """Its codes, on its lines (the finding's own place or a place that decided it,
+        such as the variable default it points back to), or its whole block."""
         if not any(f.code.startswith(c) for c in self.codes):
             return False
-        if f.file == self.file and f.line in self.lines:
+        places = [(f.file, f.line)] + [(r.file, r.line) for r in f.related]
+        if any(file == self.file and line in self.lines for file, line in places):
             return True
         return bool(self.address and f.resource and _addr_match(f.resource, self.address))
 

@@ -31,13 +31,16 @@ TAG_OPTIONS = {
 
 @dataclass(frozen=True)
 class Problem:
-    """What a rule yields: the engine turns `entity.loc(path)` into file:line:col."""
+    """What a rule yields: the engine turns the origin of `entity`'s field `path` into the
+    finding's location, and the origins of `related` fields into its related locations."""
 
     code: str
     message: str
     entity: Entity
     path: str | None = None
     container: Container | None = None
+    # Other decisive values: (entity, field path, label such as "task memory 16384").
+    related: tuple[tuple[Entity, str, str], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -72,6 +72,16 @@ class Latency:
                 "(L = C / min(q,1) / (1-p))")
 
 
+def _cpu_places(td: TaskDefinition, container: Container) -> tuple:
+    """The cpu values that decided q (Problem.related)."""
+    out = []
+    if td.cpu is not None:
+        out.append((td, "cpu", f"task cpu {td.cpu:g}"))
+    if is_number(container.cpu):
+        out.append((container, "cpu", f"container {quote(container.name)} cpu {container.cpu:g}"))
+    return tuple(out)
+
+
 def latency(options: Options, service: Service | None, td: TaskDefinition, q: float) -> Latency:
     cpu_ms = float(service_option(options, "health_check_cpu_ms", service, td))
     peak = float(service_option(options, "peak_utilization", service, td))
@@ -122,6 +132,7 @@ class _Timeout:
     entity: Entity
     path: str
     container: Container | None = None
+    cpu: tuple = ()  # the cpu values that decided q, as Problem.related
 
 
 def _target_group_timeouts(model: EcsModel, options: Options) -> Iterator[_Timeout]:
@@ -136,7 +147,8 @@ def _target_group_timeouts(model: EcsModel, options: Options) -> Iterator[_Timeo
             timeout, q = _target_group_timeout(lb.target_group), serving_cpu(td, container)
             if timeout is not None and q is not None:
                 yield _Timeout("target group", timeout, latency(options, service, td, q),
-                               lb.target_group, "health_check.timeout")
+                               lb.target_group, "health_check.timeout",
+                               cpu=_cpu_places(td, container))
 
 
 def _container_timeouts(model: EcsModel, options: Options) -> Iterator[_Timeout]:
@@ -152,7 +164,8 @@ def _container_timeouts(model: EcsModel, options: Options) -> Iterator[_Timeout]
                 continue
             for service in runners:
                 yield _Timeout(f"container {quote(c.name)}", timeout,
-                               latency(options, service, td, q), c, "health_check.timeout", c)
+                               latency(options, service, td, q), c, "health_check.timeout", c,
+                               _cpu_places(td, c))
 
 
 def health_check_timeout_below_latency(model: EcsModel, options: Options) -> Iterator[Problem]:
@@ -170,7 +183,7 @@ def health_check_timeout_below_latency(model: EcsModel, options: Options) -> Ite
                 "ECS201",
                 f"{t.subject} health-check timeout {t.timeout:g} s is at most "
                 f"{t.latency.describe()}",
-                t.entity, t.path, t.container)
+                t.entity, t.path, t.container, t.cpu)
 
 
 def cpu_unset(model: EcsModel, options: Options) -> Iterator[Problem]:
@@ -223,7 +236,8 @@ def health_check_grace_period_missing(model: EcsModel, options: Options) -> Iter
                 f"health_check_grace_period_seconds {grace:g} is shorter than container "
                 f"{quote(start[1].name)} healthCheck.startPeriod {start[0]:g} s: the load "
                 "balancer can stop the task while it is still starting",
-                service, path)
+                service, path, related=((start[1], "health_check.start_period",
+                                         f"startPeriod {start[0]:g} s"),))
 
 
 def _out_of_range(subject: str, hc: Any, ranges: Ranges, entity: Entity, consequence: str,
@@ -246,7 +260,8 @@ def _timeout_not_below_interval(subject: str, timeout: Any, interval: Any, entit
             "ECS204",
             f"{subject} health-check timeout {timeout:g} s is not below its interval "
             f"{interval:g} s: {consequence}",
-            entity, path, container)
+            entity, path, container, ((entity, "health_check.interval",
+                                       f"interval {interval:g} s"),))
 
 
 def _target_group_settings(tg: TargetGroup) -> Iterator[Problem]:

@@ -78,18 +78,19 @@ def container_memory_below_task(model: EcsModel, options: Options) -> Iterator[P
                     f"the task's {total} MiB ({free / total:.0%}) is assigned to no "
                     "container: it is OOM-killed (exit 137) while the task still has free "
                     "memory",
-                    c, "memory", c)
+                    c, "memory", c, ((td, "memory", f"task memory {total} MiB"),))
 
 
-def _container_limits(c: Container, total: Any) -> Iterator[Problem]:
-    memory, reservation = c.memory, c.memory_reservation
+def _container_limits(td: TaskDefinition, c: Container) -> Iterator[Problem]:
+    memory, reservation, total = c.memory, c.memory_reservation, td.memory
+    task = ((td, "memory", f"task memory {total} MiB"),)
     # Equal is accepted: "memory must be greater than or equal to memoryReservation".
     if is_number(memory) and is_number(reservation) and reservation > memory:
         yield Problem(
             "ECS104",
             f"container {quote(c.name)} memoryReservation {reservation} MiB is above its "
             f"memory {memory} MiB: registration fails",
-            c, "memory_reservation", c)
+            c, "memory_reservation", c, ((c, "memory", f"memory {memory} MiB"),))
     for field, key, value in (("memory", "memory", memory),
                               ("memory_reservation", "memoryReservation", reservation)):
         if not is_number(value):
@@ -105,7 +106,7 @@ def _container_limits(c: Container, total: Any) -> Iterator[Problem]:
                 "ECS104",
                 f"container {quote(c.name)} {key} {value} MiB is above the task memory {total} "
                 "MiB: the task cannot be placed or started",
-                c, field, c)
+                c, field, c, task)
 
 
 def _reservation_sum(td: TaskDefinition, cs: list[Container], total: Any) -> Iterator[Problem]:
@@ -127,10 +128,9 @@ def memory_limits_inconsistent(model: EcsModel, options: Options) -> Iterator[Pr
         cs = containers(td)
         if cs is None:
             continue
-        total = td.memory
         for c in cs:
-            yield from _container_limits(c, total)
-        yield from _reservation_sum(td, cs, total)
+            yield from _container_limits(td, c)
+        yield from _reservation_sum(td, cs, td.memory)
 
 
 def _fargate_memory(cpu: Any) -> list[int] | None:
@@ -177,7 +177,7 @@ def fargate_task_size_invalid(model: EcsModel, options: Options) -> Iterator[Pro
                 "ECS105",
                 f"Fargate has no {cpu} CPU / {memory} MiB task size: with {cpu} CPU units "
                 f"memory must be {_describe(sizes)}, so registration fails",
-                td, "memory")
+                td, "memory", related=((td, "cpu", f"task cpu {cpu}"),))
 
 
 ECS101 = Rule("ECS101", "memory-limit-missing", Severity.ERROR,

@@ -161,7 +161,8 @@ def service_autoscaling_suspended(model: EcsModel, options: Options) -> Iterator
                 "ECS303",
                 f"scalable target max_capacity {high:g} is not above min_capacity {low:g}: "
                 "auto scaling can never add a task",
-                target, "max_capacity")
+                target, "max_capacity", related=((target, "min_capacity",
+                                                  f"min_capacity {low:g}"),))
 
 
 ECS301 = Rule("ECS301", "cluster-scaling-disabled", Severity.ERROR,

@@ -18,6 +18,8 @@ def document(report: Report) -> dict:
             "code": f.code, "name": f.name, "severity": f.severity.value, "message": f.message,
             "file": f.file, "line": f.line, "column": f.column, "resource": f.resource,
             "container": f.container, "url": f.url,
+            "related": [{"file": r.file, "line": r.line, "column": r.column,
+                         "message": r.message} for r in f.related],
         } for f in report.findings],
         "summary": {"files": report.files, "findings": len(report.findings), **counts},
     }

@@ -68,7 +68,7 @@ def _tags(values: dict) -> dict:
 
 def _entity(cls: type[E], rec: ResourceRecord) -> E:
     return cls(address=rec.address, where=rec.where, tags=_tags(rec.values),
-               source=rec.module_dir)
+               source=rec.module_dir, calls=rec.calls)
 
 
 def _fields(entity: Entity, values: dict, fields: tuple[tuple[str, str, Convert], ...],
@@ -172,7 +172,7 @@ def _task_definition(rec: ResourceRecord) -> TaskDefinition:
     _fields(td, rec.values, _TASK_FIELDS)
     defs = decode_container_definitions(rec.values.get("container_definitions"))
     td.containers = containers_from(defs, rec.address, td.loc("containers"), rec.module_dir,
-                                    td.tags)
+                                    td.tags, rec.calls)
     return td
 
 
@@ -248,7 +248,8 @@ def build(records: list[ResourceRecord]) -> EcsModel:
     m.target_groups = [_target_group(r) for r in of("aws_lb_target_group", "aws_alb_target_group")]
     m.clusters = [_cluster(r) for r in of("aws_ecs_cluster")]
     for r in of("aws_autoscaling_group"):
-        asg = AutoScalingGroup(address=r.address, where=r.where, source=r.module_dir)
+        asg = AutoScalingGroup(address=r.address, where=r.where, source=r.module_dir,
+                               calls=r.calls)
         _fields(asg, r.values, _ASG_FIELDS)  # (tags on ASGs are `tag` blocks, not a map)
         m.auto_scaling_groups.append(asg)
 

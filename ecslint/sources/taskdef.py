@@ -84,9 +84,10 @@ def _environment(value: Any) -> Any:
 
 
 def container_from(raw: Any, address: str, where: Location, source: str,
-                   tags: dict | None = None) -> Container:
+                   tags: dict | None = None, calls: tuple[Location, ...] = ()) -> Container:
     """One container definition dict (ECS API field names) -> Container with locations."""
-    c = Container(address=address, where=where, source=source, tags=dict(tags or {}))
+    c = Container(address=address, where=where, source=source, tags=dict(tags or {}),
+                  calls=calls)
     if not isinstance(raw, dict):
         c.name = c.image = c.cpu = c.memory = c.memory_reservation = UNKNOWN
         c.essential = c.health_check = c.command = c.entry_point = c.environment = UNKNOWN
@@ -129,10 +130,11 @@ def decode_container_definitions(value: Any) -> Any:
 
 
 def containers_from(defs: Any, address: str, where: Location, source: str,
-                    tags: dict | None = None) -> list[Container] | Unknown:
+                    tags: dict | None = None, calls: tuple[Location, ...] = ()
+                    ) -> list[Container] | Unknown:
     if not isinstance(defs, list):
         return UNKNOWN
-    return [container_from(raw, address, position(defs, i) or where, source, tags)
+    return [container_from(raw, address, position(defs, i) or where, source, tags, calls)
             for i, raw in enumerate(defs)]
 
 

@@ -60,6 +60,7 @@ class ResourceRecord:
     values: PosDict
     where: Location
     module_dir: str  # the module directory (or the plan file) it was declared in
+    calls: tuple[Location, ...] = ()  # the `module` blocks that instantiated it
 
 
 class Loader:
@@ -181,10 +182,12 @@ class ModuleInstance:
     """One instance of a module: evaluates expressions in its scope (implements Scope)."""
 
     def __init__(self, loader: Loader, files: ModuleFiles, prefix: str, root_dir: str,
-                 args: dict[str, Any] | None = None, key: str = "") -> None:
+                 args: dict[str, Any] | None = None, key: str = "",
+                 calls: tuple[Location, ...] = ()) -> None:
         self.loader, self.files, self.prefix, self.root_dir = loader, files, prefix, root_dir
         self.args = args  # None for the root module; name -> thunk for a child
         self.key = key  # module path as in .terraform/modules/modules.json ("a.b")
+        self.calls = calls  # the `module` blocks that led here, from the root inward
         self._vars: dict[str, Any] = {}
         self._locals: dict[str, Any] = {}
         self._busy: set[str] = set()
@@ -411,7 +414,7 @@ class ModuleInstance:
             args = {n: self._thunk(a, env) for n, a in block.body.attributes.items()
                     if n not in _META}
             child = ModuleInstance(self.loader, files, f"{self.prefix}module.{name}{suffix}.",
-                                   self.root_dir, args, key)
+                                   self.root_dir, args, key, self.calls + (block.where,))
             self._children[name].append((suffix, child))
         return self._children[name]
 
@@ -483,7 +486,7 @@ class ModuleInstance:
             for suffix, env in self.instances(block):
                 values = self.eval_body(block.body, env)
                 yield ResourceRecord(self.prefix + key + suffix, rtype, values, block.where,
-                                     self.files.dir)
+                                     self.files.dir, self.calls)
         for name in self.files.modules:
             for _, child in self.children(name):
                 yield from child.records(types)
