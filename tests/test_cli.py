@@ -77,8 +77,11 @@ def test_json_output_has_the_interface_shape(module):
     assert f == {"code": "ECS103", "name": "container-memory-below-task", "severity": "warning",
                  "message": f["message"], "file": "infra/task.tf", "line": 13, "column": 5,
                  "resource": "aws_ecs_task_definition.app", "container": "app",
-                 "url": f["url"]}
+                 "url": f["url"], "related": f["related"]}
     assert f["url"].endswith("/rules/ECS103.md")
+    # The other decisive value, the task memory, is a related location.
+    assert [(r["file"], r["message"]) for r in f["related"]] == [
+        ("infra/task.tf", "task memory 16384 MiB set here")]
     cluster = next(f for f in doc["findings"] if f["code"] == "ECS402")
     assert cluster["container"] is None and cluster["resource"] == "aws_ecs_cluster.c"
 
