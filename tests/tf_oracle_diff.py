@@ -30,7 +30,9 @@ sys.path.insert(0, str(HERE.parent))
 from ecslint.model import Unknown  # noqa: E402
 from ecslint.sources.build import RESOURCE_TYPES, build  # noqa: E402
 from ecslint.sources.hcl.module import ModuleInstance  # noqa: E402
-from ecslint.sources.terraform import TerraformReader  # noqa: E402
+from ecslint.cache.fsio import FileSystem  # noqa: E402
+from ecslint.sources.hcl.parser import HclParser  # noqa: E402
+from ecslint.sources.terraform import _Reader  # noqa: E402
 from ecslint.sources.values import EvalError, PartialJson, PartialText, plain  # noqa: E402
 
 import tfexpected  # noqa: E402
@@ -85,14 +87,14 @@ def show(v: Any, width: int = 70) -> str:
     return text if len(text) <= width else text[:width - 1] + "…"
 
 
-def _reader(root: Path) -> tuple[TerraformReader, ModuleInstance]:
-    reader = TerraformReader()
+def _reader(root: Path) -> tuple[_Reader, ModuleInstance]:
+    reader = _Reader(HclParser(), FileSystem(), frozenset(), {})
     files = reader.read_module(str(root))
     reader._tfvars(files)
     return reader, ModuleInstance(reader.loader, files, "", files.dir)
 
 
-def _problems(name: str, reader: TerraformReader) -> list:
+def _problems(name: str, reader: _Reader) -> list:
     """Files ecslint cannot parse (Terraform planned them, so they are valid)."""
     rows = []
     for p in reader.result.problems:
