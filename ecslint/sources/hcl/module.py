@@ -266,7 +266,13 @@ class ModuleInstance:
         if name not in self._vars:
             value = self._variable(name)
             block = self.files.variables.get(name)
-            type_attr = block.body.attributes.get("type") if block else None
+            attrs = block.body.attributes if block else {}
+            if value is None and "nullable" in attrs and "default" in attrs:
+                # `nullable = false`: a null given means the default.
+                nullable = self.ev(attrs["nullable"].where.file).evaluate(attrs["nullable"].expr)
+                if nullable is False:
+                    value = self._default(block)
+            type_attr = attrs.get("type")
             if type_attr is not None:
                 ev = self.ev(type_attr.where.file)
                 value = types.apply(type_attr.expr, value, ev.evaluate)
@@ -274,16 +280,20 @@ class ModuleInstance:
         return self._vars[name]
 
     def _variable(self, name: str) -> Any:
+        """The value given (a module argument, tfvars; null included) or the default."""
         block = self.files.variables.get(name)
         if self.args is not None and name in self.args:
             value = self.args[name]()
-            if value is not None or block is None:
+            if block is not None or value is not None:
                 return value
         elif self.args is None and name in self.files.tfvars:
             attr = self.files.tfvars[name]
             return self.ev(attr.where.file).evaluate(attr.expr)
         if block is None:
             return Unknown()
+        return self._default(block)
+
+    def _default(self, block: Block) -> Any:
         default = block.body.attributes.get("default")
         if default is None:
             # No default and no value: Terraform would ask; we cannot know it.
