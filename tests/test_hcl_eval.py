@@ -437,3 +437,50 @@ def test_registry_modules_are_followed_where_terraform_init_installed_them(tmp_p
     recs = records(tmp_path, T)
     assert recs["module.ecs.module.inner.test_thing.x"].values["v"] == "prod"
     assert len(recs) == 1
+
+
+def test_typed_values_keep_their_positions(tmp_path):
+    """Type conversion ("512" into number, sets, unified maps) keeps where each value was
+    written, so findings still point at it."""
+    v = values(tmp_path, '''
+        variable "containers" {
+          type = map(object({
+            memory = number
+            ports  = optional(set(string), [])
+          }))
+          default = {
+            web = {
+              memory = "512"
+              ports  = ["b", "a"]
+            }
+          }
+        }
+        resource "test_thing" "x" {
+          defs = jsonencode([for k, c in var.containers : merge(c, { name = k })])
+        }
+    ''')
+    defs = decode_container_definitions(v["defs"])
+    assert defs[0]["memory"] == 512 and list(defs[0]["ports"]) == ["a", "b"]
+    assert defs[0].pos["memory"].line == 9
+
+
+def test_container_keys_match_case_insensitively_where_written(tmp_path):
+    from ecslint.model import Location
+    from ecslint.sources.taskdef import container_from
+    v = values(tmp_path, '''
+        resource "test_thing" "x" {
+          defs = jsonencode([{
+            name       = "app"
+            Memory     = 512
+            memory     = 256
+            entrypoint = ["sh"]
+            HealthCheck = { Command = ["CMD", "true"], StartPeriod = 10 }
+          }])
+        }
+    ''')
+    raw = decode_container_definitions(v["defs"])[0]
+    c = container_from(raw, "x", Location("main.tf"), "main.tf")
+    # jsonencode sorts the keys: "Memory" before "memory", the last one wins.
+    assert (c.memory, c.entry_point) == (256, ["sh"])
+    assert c.health_check.start_period == 10 and c.health_check.command == ["CMD", "true"]
+    assert c.loc("memory").line == 6 and c.loc("entry_point").line == 7

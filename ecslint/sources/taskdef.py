@@ -71,6 +71,26 @@ def take(entity: Entity, path: str, source: Any, key: str, convert: Convert,
         entity.record(path, where)
 
 
+def _fold(key: str) -> str:
+    """A JSON key as Go's encoding/json compares it with a field name (bytes.EqualFold:
+    case-insensitively, with the long s and the Kelvin sign folded)."""
+    return key.replace("\u017f", "s").replace("\u212a", "k").lower()
+
+
+def matched(raw: dict, keys: tuple[str, ...]) -> dict[str, Any]:
+    """API key -> the key of `raw` that sets it, as the AWS provider reads a container
+    definition (Go's encoding/json into the SDK's structs): matched case-insensitively,
+    and when two keys match one field (`Memory` and `memory`), the last one written."""
+    names = {k.lower(): k for k in keys}
+    out: dict[str, Any] = {}
+    for key in raw:  # document order (jsonencode sorts: "Memory" before "memory")
+        if isinstance(key, str):
+            canon = names.get(_fold(key))
+            if canon is not None:
+                out[canon] = key
+    return out
+
+
 def _environment(value: Any) -> Any:
     if value is None or isinstance(value, Unknown):
         return value
@@ -78,9 +98,18 @@ def _environment(value: Any) -> Any:
         return UNKNOWN
     env: dict[str, Any] = {}
     for item in value:
-        if isinstance(item, dict) and isinstance(item.get("name"), str):
-            env[item["name"]] = item.get("value")
+        if not isinstance(item, dict):
+            continue
+        keys = matched(item, ("name", "value"))
+        name = item.get(keys["name"]) if "name" in keys else None
+        if isinstance(name, str):
+            env[name] = item.get(keys["value"]) if "value" in keys else None
     return env
+
+
+_CONTAINER_KEYS = tuple(key for _f, key, _c in _CONTAINER_FIELDS) + (
+    "environment", "healthCheck", "firelensConfiguration")
+_HEALTH_CHECK_KEYS = tuple(key for _f, key, _c in _HEALTH_CHECK_FIELDS)
 
 
 def container_from(raw: Any, address: str, where: Location, source: str,
@@ -92,17 +121,20 @@ def container_from(raw: Any, address: str, where: Location, source: str,
         c.name = c.image = c.cpu = c.memory = c.memory_reservation = UNKNOWN
         c.essential = c.health_check = c.command = c.entry_point = c.environment = UNKNOWN
         return c
+    keys = matched(raw, _CONTAINER_KEYS)  # entrypoint, Memory, ... as the provider reads them
     for field, key, convert in _CONTAINER_FIELDS:
-        take(c, field, raw, key, convert)
-    take(c, "environment", raw, "environment", _environment)
-    c.firelens = raw.get("firelensConfiguration") is not None
-    hc = raw.get("healthCheck")
+        take(c, field, raw, keys.get(key, key), convert)
+    take(c, "environment", raw, keys.get("environment", "environment"), _environment)
+    c.firelens = raw.get(keys.get("firelensConfiguration", "firelensConfiguration")) is not None
+    hc_key = keys.get("healthCheck", "healthCheck")
+    hc = raw.get(hc_key)
     if isinstance(hc, dict):
         c.health_check = ContainerHealthCheck()
-        if position(raw, "healthCheck") is not None:
-            c.record("health_check", position(raw, "healthCheck"))
+        if position(raw, hc_key) is not None:
+            c.record("health_check", position(raw, hc_key))
+        hc_keys = matched(hc, _HEALTH_CHECK_KEYS)
         for field, key, convert in _HEALTH_CHECK_FIELDS:
-            take(c, f"health_check.{field}", hc, key, convert, c.health_check)
+            take(c, f"health_check.{field}", hc, hc_keys.get(key, key), convert, c.health_check)
     else:
         c.health_check = hc if isinstance(hc, Unknown) else None
     return c

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import operator
-from typing import Any, Callable, Protocol
+from fractions import Fraction
+from typing import Any, Protocol
 
 from ecslint.model import Location, Unknown
-from ecslint.sources.hcl import functions, template
+from ecslint.sources.hcl import functions, template, types
 from ecslint.sources.hcl.syntax import HclSyntaxError, JsonExpr
-from ecslint.sources.values import EvalError, PosDict, PosList, has_unknown, plain, refs_of
+from ecslint.sources.values import EvalError, PosDict, PosList, has_unknown, refs_of
 
 
 class Scope(Protocol):
@@ -71,30 +71,52 @@ def unescape(text: str) -> str:
     return "".join(out)
 
 
-_BINOPS: dict[str, Callable[[Any, Any], Any]] = {
-    "+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv,
-    "%": operator.mod, "<": operator.lt, ">": operator.gt, "<=": operator.le, ">=": operator.ge,
-}
-
-
 def _num(v: Any) -> Any:
+    """An operand of arithmetic as a number (HCL converts "3" + 4)."""
     if isinstance(v, bool):
         raise EvalError("a bool is not a number")
-    if isinstance(v, (int, float)):
+    if types.is_num(v):
         return v
     if isinstance(v, str):
-        try:
-            return int(v)
-        except ValueError:
-            try:
-                return float(v)
-            except ValueError:
-                raise EvalError(f"{v!r} is not a number") from None
+        return types.parse_number(str(v))
     raise EvalError("not a number")
 
 
-def _tidy_number(v: Any) -> Any:
-    return int(v) if isinstance(v, float) and v.is_integer() else v
+def _bool(v: Any) -> Any:
+    """An operand of && || ! or a condition as a bool ("true" converts); Unknown stays."""
+    if isinstance(v, (bool, Unknown)):
+        return v
+    if isinstance(v, str):
+        return types.convert(v, types.BOOL)
+    raise EvalError("not a bool")
+
+
+def _arith(op: str, a: Any, b: Any) -> Any:
+    """Terraform's arithmetic and comparisons on exact values (0.1 + 0.2 is 0.3; `%`
+    truncates toward zero as Go does: -7 % 3 is -1)."""
+    if op in ("<", ">", "<=", ">="):
+        x, y = types.exact(a), types.exact(b)
+        return {"<": x < y, ">": x > y, "<=": x <= y, ">=": x >= y}[op]
+    if isinstance(a, int) and isinstance(b, int) and op in "+-*":
+        return a + b if op == "+" else a - b if op == "-" else a * b
+    x, y = types.exact(a), types.exact(b)
+    if op == "+":
+        return types.make(x + y)
+    if op == "-":
+        return types.make(x - y)
+    if op == "*":
+        return types.make(x * y)
+    if y == 0:
+        raise EvalError("division by zero")
+    if op == "/":
+        return types.make(x / y)
+    return types.make(x - y * int(x / y))  # %
+
+
+def _picks_type(v: Any) -> bool:
+    """Whether the other branch of a conditional can change this result's type (a number
+    or bool that unifies with a string, a tuple that becomes a list)."""
+    return isinstance(v, (bool, int, float, list, dict))
 
 
 class Evaluator:
@@ -137,7 +159,7 @@ class Evaluator:
         return int(str(node.children[0]))
 
     def _e_float_lit(self, node: Any, env: dict) -> Any:
-        return _tidy_number(float(str(node.children[0])))
+        return types.make(Fraction(str(node.children[0])))
 
     def _e_literal_value(self, node: Any, env: dict) -> Any:
         return {"true": True, "false": False, "null": None}[str(node.children[0])]
@@ -194,24 +216,17 @@ class Evaluator:
         first_nl = raw.index("\n")
         body = raw[first_nl + 1:]
         body = body[:body.rstrip().rfind("\n") + 1] if "\n" in body.rstrip() else ""
-        lines = body.split("\n")
-        indent = 0
-        if trim:
-            widths = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
-            indent = min(widths) if widths else 0
-            lines = [ln[indent:] for ln in lines]
-        text = "\n".join(lines)
         starts = [0]
-        for ln in lines[:-1]:
+        for ln in body.split("\n")[:-1]:
             starts.append(starts[-1] + len(ln) + 1)
 
         def locate(offset: int) -> Location:
             import bisect
             i = bisect.bisect_right(starts, offset) - 1
-            return Location(self.file, tok.line + 1 + i, offset - starts[i] + 1 + indent)
+            return Location(self.file, tok.line + 1 + i, offset - starts[i] + 1)
 
         try:
-            segs = template.build(template.scan(text, locate, self.parse_fragment))
+            segs = template.build(template.scan(body, locate, self.parse_fragment), flush=trim)
         except template.TemplateError:
             return Unknown()
         return template.render(segs, self._eval_settled, env)
@@ -303,6 +318,8 @@ class Evaluator:
             if key not in base:
                 raise EvalError(f"no key {key!r}")
             return base[key]
+        if isinstance(base, types.TfSet):
+            raise EvalError("a set cannot be indexed")
         if isinstance(base, list):
             try:
                 return base[int(_num(key))]
@@ -316,7 +333,7 @@ class Evaluator:
         if isinstance(base, Unknown):
             return base
         items = base if isinstance(base, list) else ([] if base is None else [base])
-        out = PosList()
+        out = types.TfList() if isinstance(base, (types.TfList, types.TfSet)) else PosList()
         for item in items:
             value = item
             for step in _children(splat):
@@ -336,42 +353,55 @@ class Evaluator:
     # -------------------------------------------------------------------- operators
     def _e_conditional(self, node: Any, env: dict) -> Any:
         cond_node, then_node, else_node = _children(node)
-        cond = settle(self._eval(cond_node, env))
+        cond = _bool(settle(self._eval(cond_node, env)))
         if isinstance(cond, Unknown):
             a, b = settle(self._eval(then_node, env)), settle(self._eval(else_node, env))
-            if not has_unknown(a) and not has_unknown(b) and plain(a) == plain(b):
+            # Either way the same value (the project's rule; Terraform 1.11 knows only
+            # equal numbers and nulls here).
+            if not has_unknown(a) and not has_unknown(b) and types.equal(a, b) is True:
                 return a
             return unknown(cond, a, b)
-        if not isinstance(cond, bool):
-            raise EvalError("condition is not a bool")
-        return self._eval(then_node if cond else else_node, env)
+        chosen, other = (then_node, else_node) if cond else (else_node, then_node)
+        value = settle(self._eval(chosen, env))
+        if _picks_type(value) and not isinstance(value, Unknown):
+            # Terraform gives both results one type: `true ? 1 : "x"` is "1".
+            try:
+                alt = settle(self._eval(other, env))
+            except (EvalError, RecursionError):
+                alt = None  # an error there is dropped; its type is unknown
+            value = types.unify_values(value, alt)
+        return value
 
     def _e_binary_op(self, node: Any, env: dict) -> Any:
         left_node, term = _children(node)[:2]
         op = str(_children(term)[0].children[0])
+        right_node = _children(term)[1]
         left = settle(self._eval(left_node, env))
-        if op in ("&&", "||") and isinstance(left, bool):
-            if (op == "&&" and not left) or (op == "||" and left):
-                return left
-        right = settle(self._eval(_children(term)[1], env))
-        if op in ("==", "!=") and (left is None or right is None) and not (
-                isinstance(left, Unknown) or isinstance(right, Unknown)):
-            # A known value compared with null is known, even with unknown parts inside.
-            return (left is right) == (op == "==")
+        if op in ("&&", "||"):
+            # Three-valued: `false && x` and `x && false` are false, `true || x` and
+            # `x || true` true, whatever x is (Terraform 1.11 leaves them unknown when
+            # x is; the project's rule).
+            decides = op == "||"
+            left = _bool(left)
+            if left is decides:
+                return decides
+            right = _bool(settle(self._eval(right_node, env)))
+            if right is decides:
+                return decides
+            if isinstance(left, Unknown) or isinstance(right, Unknown):
+                return unknown(left, right)
+            return right
+        right = settle(self._eval(right_node, env))
+        if op in ("==", "!="):
+            # Typed (1 != "1"); a known value compared with null is known even with
+            # unknown parts inside.
+            eq = types.equal(left, right)
+            if isinstance(eq, Unknown):
+                return unknown(left, right)
+            return eq if op == "==" else not eq
         if has_unknown(left) or has_unknown(right):
             return unknown(left, right)
-        if op == "==":
-            return plain(left) == plain(right)
-        if op == "!=":
-            return plain(left) != plain(right)
-        if op in ("&&", "||"):
-            if not isinstance(right, bool):
-                raise EvalError("operand is not a bool")
-            return right
-        try:
-            return _tidy_number(_BINOPS[op](_num(left), _num(right)))
-        except ZeroDivisionError:
-            raise EvalError("division by zero") from None
+        return _arith(op, _num(left), _num(right))
 
     def _e_unary_op(self, node: Any, env: dict) -> Any:
         op = str(node.children[0])
@@ -379,10 +409,9 @@ class Evaluator:
         if isinstance(value, Unknown):
             return value
         if op == "!":
-            if not isinstance(value, bool):
-                raise EvalError("operand of ! is not a bool")
-            return not value
-        return -_num(value)
+            return not _bool(value)
+        n = _num(value)
+        return types.Num(-n.exact, n.prec) if isinstance(n, types.Num) else -n
 
     # -------------------------------------------------------------------- for / functions
     def _for(self, node: Any, env: dict, as_object: bool) -> Any:
@@ -394,12 +423,9 @@ class Evaluator:
         grouping = any(str(t) == "..." for t in node.children if not hasattr(t, "data"))
         if isinstance(coll, Unknown):
             return coll
-        if isinstance(coll, dict):
-            items = list(coll.items())
-        elif isinstance(coll, list):
-            items = list(enumerate(coll))
-        else:
+        if not isinstance(coll, (dict, list)):
             raise EvalError("for expression needs a collection")
+        items = types.items(coll)  # maps by key, sets by element, lists by index
         out_list = PosList(where=where(node, self.file))
         out_obj = PosDict(where=where(node, self.file))
         for key, val in items:

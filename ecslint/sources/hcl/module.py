@@ -270,7 +270,13 @@ class ModuleInstance:
         if name not in self._vars:
             value = self._variable(name)
             block = self.files.variables.get(name)
-            type_attr = block.body.attributes.get("type") if block else None
+            attrs = block.body.attributes if block else {}
+            if value is None and "nullable" in attrs and "default" in attrs:
+                # `nullable = false`: a null given means the default.
+                nullable = self.ev(attrs["nullable"].where.file).evaluate(attrs["nullable"].expr)
+                if nullable is False:
+                    value = self._default(block)
+            type_attr = attrs.get("type")
             if type_attr is not None:
                 ev = self.ev(type_attr.where.file)
                 value = types.apply(type_attr.expr, value, ev.evaluate)
@@ -278,16 +284,20 @@ class ModuleInstance:
         return self._vars[name]
 
     def _variable(self, name: str) -> Any:
+        """The value given (a module argument, tfvars; null included) or the default."""
         block = self.files.variables.get(name)
         if self.args is not None and name in self.args:
             value = self.args[name]()
-            if value is not None or block is None:
+            if block is not None or value is not None:
                 return value
         elif self.args is None and name in self.files.tfvars:
             attr = self.files.tfvars[name]
             return self.ev(attr.where.file).evaluate(attr.expr)
         if block is None:
             return Unknown()
+        return self._default(block)
+
+    def _default(self, block: Block) -> Any:
         default = block.body.attributes.get("default")
         if default is None:
             # No default and no value: Terraform would ask; we cannot know it.
@@ -333,20 +343,25 @@ class ModuleInstance:
 
     # ------------------------------------------------------------------ instances
     def instances(self, block: Block, env: dict | None = None) -> list[tuple[str, dict]]:
-        """(address suffix, env) per instance of a counted / for_each block."""
+        """(address suffix, env) per instance of a counted / for_each block; one instance
+        without a key when the count or the keys cannot be known (or are invalid)."""
         env = dict(env or {})
         attrs = block.body.attributes
         if "count" in attrs:
             n = self.ev(attrs["count"].where.file).evaluate(attrs["count"].expr, env)
-            if isinstance(n, bool) or not isinstance(n, (int, float)):
+            try:
+                n = types.convert(n, types.NUMBER)  # count = "2" is 2
+            except EvalError:
+                n = None
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
                 return [("", {**env, "count": {"index": Unknown()}})]
-            return [(f"[{i}]", {**env, "count": {"index": i}}) for i in range(int(n))]
+            return [(f"[{i}]", {**env, "count": {"index": i}}) for i in range(n)]
         if "for_each" in attrs:
             coll = self.ev(attrs["for_each"].where.file).evaluate(attrs["for_each"].expr, env)
-            if isinstance(coll, dict):
-                items = list(coll.items())
-            elif isinstance(coll, list) and all(isinstance(x, str) for x in coll):
-                items = [(x, x) for x in coll]
+            # A map (keys in order) or a set of strings; a list or tuple is an error.
+            if isinstance(coll, dict) or (isinstance(coll, types.TfSet)
+                                          and all(isinstance(x, str) for x in coll)):
+                items = types.items(coll)
             else:
                 return [("", {**env, "each": {"key": Unknown(), "value": Unknown()}})]
             return [(f'["{k}"]', {**env, "each": {"key": k, "value": v}}) for k, v in items]
@@ -377,21 +392,19 @@ class ModuleInstance:
         name = block.labels[0]
         attrs = block.body.attributes
         content = next((b for b in block.body.blocks if b.type == "content"), None)
-        iterator = name
-        if "iterator" in attrs:
-            it = self.ev(attrs["iterator"].where.file).evaluate(attrs["iterator"].expr, env)
-            iterator = it if isinstance(it, str) else name
+        # `iterator = strategy` names the iterator: a bare name, not an expression.
+        iterator = (types.identifier(attrs["iterator"].expr) or name) if "iterator" in attrs \
+            else name
         coll = (self.ev(attrs["for_each"].where.file).evaluate(attrs["for_each"].expr, env)
                 if "for_each" in attrs else Unknown())
         out.pos.setdefault(name, block.where)
         if content is None or not isinstance(coll, (dict, list)):
             out[name] = settle(coll) if isinstance(coll, Unknown) else Unknown()
             return
-        items = coll.items() if isinstance(coll, dict) else enumerate(coll)
         lst = out.setdefault(name, PosList())
         if not isinstance(lst, PosList):
             return
-        for k, v in items:
+        for k, v in types.items(coll):  # maps by key, sets by element, lists by index
             lst.append(self.eval_body(content.body, {**env, iterator: {"key": k, "value": v}}))
             lst.pos.append(content.where)
 
@@ -459,6 +472,9 @@ class ModuleInstance:
         if len(kids) == 1 and kids[0][0] == "":
             return _Outputs(kids[0][1])
         if not kids:
+            block = self.files.modules[name]
+            if not self.instances(block):  # count = 0 or for_each = {}: no instances
+                return PosList() if "count" in block.body.attributes else PosDict()
             return Unknown()
         return {suffix.strip('[]"'): _Outputs(child) for suffix, child in kids} \
             if kids[0][0].startswith('["') else [_Outputs(child) for _s, child in kids]

@@ -2,6 +2,12 @@
 
 Used for quoted strings, heredocs and templatefile(). Rendering keeps a source map so a JSON
 document produced by a template can be located back in the template file.
+
+As in HCL, the literal text of a heredoc or template file is cut into one piece per line
+(each ending with its newline), so a `~` strip marker trims the neighbouring piece only: the
+rest of the line after `~}`, the start of the line before `${~` (or, when the sequence opens
+its line, the line before). `<<-` indentation trimming counts the spaces of the pieces that
+start a line, after stripping (a line starting with a sequence has none).
 """
 
 from __future__ import annotations
@@ -11,7 +17,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ecslint.model import Location, Unknown
-from ecslint.sources.values import UNKNOWN_MARK, PartialText, SourceMap, Span, SrcStr, refs_of
+from ecslint.sources.hcl import types
+from ecslint.sources.values import (UNKNOWN_MARK, EvalError, PartialText, SourceMap, Span,
+                                    SrcStr, refs_of)
 
 Locate = Callable[[int], Location]
 
@@ -62,12 +70,15 @@ class TemplateError(ValueError):
 
 # ------------------------------------------------------------------------------ scanning
 
-def lit_from(text: str, offset: int, locate: Locate) -> Lit:
-    """A literal run of `text` starting at `offset` of the source the locator describes."""
-    spans = [(0, locate(offset))]
+def _lines(text: str, offset: int, locate: Locate) -> list[Lit]:
+    """A literal run as HCL's scanner cuts it in templates: one piece per line."""
+    out, start = [], 0
     for m in re.finditer("\n", text):
-        spans.append((m.end(), locate(offset + m.end())))
-    return Lit(text, spans)
+        out.append(Lit(text[start:m.end()], [(0, locate(offset + start))]))
+        start = m.end()
+    if start < len(text):
+        out.append(Lit(text[start:], [(0, locate(offset + start))]))
+    return out
 
 
 def _scan_expr_end(text: str, i: int) -> int:
@@ -104,13 +115,13 @@ def scan(text: str, locate: Locate, parse_expr: Callable[[str, Location], Any]) 
     while i < n:
         two = text[i:i + 2]
         if two in ("$$", "%%") and text[i + 2:i + 3] == "{":
-            out.append(lit_from(text[start:i] + two[0] + "{", start, locate))
+            out.extend(_lines(text[start:i] + two[0] + "{", start, locate))
             i += 3
             start = i
             continue
         if two in ("${", "%{"):
             if i > start:
-                out.append(lit_from(text[start:i], start, locate))
+                out.extend(_lines(text[start:i], start, locate))
             j = i + 2
             strip_left = text.startswith("~", j)
             if strip_left:
@@ -131,7 +142,7 @@ def scan(text: str, locate: Locate, parse_expr: Callable[[str, Location], Any]) 
             continue
         i += 1
     if start < n:
-        out.append(lit_from(text[start:], start, locate))
+        out.extend(_lines(text[start:], start, locate))
     return out
 
 
@@ -165,7 +176,11 @@ def _strip(segments: list) -> list:
 
 def _lstrip(lit: Lit) -> None:
     """Strip leading whitespace, keeping the spans' offsets and locations right."""
-    cut = len(lit.text) - len(lit.text.lstrip())
+    _cut(lit, len(lit.text) - len(lit.text.lstrip()))
+
+
+def _cut(lit: Lit, cut: int) -> None:
+    """Drop the first `cut` characters, keeping the spans' offsets and locations right."""
     if not cut:
         return
     base_off, base = max((s for s in lit.spans if s[0] <= cut), key=lambda s: s[0])
@@ -174,11 +189,40 @@ def _lstrip(lit: Lit) -> None:
     lit.spans = [(0, first)] + [(off - cut, loc) for off, loc in lit.spans if off > cut]
 
 
-def build(segments: list) -> list:
-    """Nest flat segments into If/For nodes."""
+def _flush(segs: list) -> None:
+    """`<<-` heredocs: remove the smallest indentation of the lines from each line, counted
+    on the literal pieces that start a line (HCL's flushHeredocTemplateParts): a piece of
+    whitespace ending with its newline is a blank line and does not count, a line starting
+    with a sequence counts as no indentation."""
+    least, newline, adjust = None, True, []
+    for seg in segs:
+        if newline:
+            newline = False
+            spaces = 0
+            if isinstance(seg, Lit):
+                rest = seg.text.lstrip()
+                if not rest and seg.text.endswith("\n"):
+                    spaces = None  # blank
+                else:
+                    spaces = len(seg.text) - len(rest)
+                    adjust.append(seg)
+            if spaces is not None:
+                least = spaces if least is None else min(least, spaces)
+        if isinstance(seg, Lit) and seg.text.endswith("\n"):
+            newline = True
+    for lit in adjust:
+        _cut(lit, least or 0)
+
+
+def build(segments: list, flush: bool = False) -> list:
+    """Nest flat segments into If/For nodes, after applying the strip markers (and, for
+    a `<<-` heredoc, its indentation trimming)."""
     root: list = []
     stack: list[tuple[Any, list]] = [(None, root)]
-    for seg in _strip(segments):
+    segments = _strip(segments)
+    if flush:
+        _flush(segments)
+    for seg in segments:
         node, cur = stack[-1]
         if isinstance(seg, Directive):
             if seg.kind == "if":
@@ -214,10 +258,11 @@ def to_text(value: Any) -> str | None:
     """Terraform's string conversion for interpolation; None when not convertible."""
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, (int, float)):
+        try:
+            return types.num_text(value)
+        except EvalError:
+            return None
     if isinstance(value, str):
         return value
     return None
@@ -265,6 +310,8 @@ def _render(nodes: list, evaluate: Callable, env: dict, out: _Out) -> None:
             out.add(text, node.where, False)
         elif isinstance(node, If):
             cond = evaluate(node.cond, env)
+            if isinstance(cond, str) and cond in ("true", "false"):
+                cond = cond == "true"
             if isinstance(cond, Unknown) or not isinstance(cond, bool):
                 out.unknown.append(cond)
                 out.add(UNKNOWN_MARK, node.where, False)
@@ -272,10 +319,8 @@ def _render(nodes: list, evaluate: Callable, env: dict, out: _Out) -> None:
             _render(node.then if cond else node.orelse, evaluate, env, out)
         elif isinstance(node, For):
             coll = evaluate(node.coll, env)
-            if isinstance(coll, dict):
-                items = list(coll.items())
-            elif isinstance(coll, (list, tuple)):
-                items = list(enumerate(coll))
+            if isinstance(coll, (dict, list, tuple)):
+                items = types.items(coll)  # maps by key, sets by element, lists by index
             else:
                 out.unknown.append(coll)
                 out.add(UNKNOWN_MARK, node.where, False)
