@@ -119,9 +119,6 @@ KNOWN_GAPS: dict[tuple[str, str], tuple[str, str]] = {
     ("strings", "parse strip_interp.tf:4"): ("wrong", STRIP_PARSER),
     ("strings", "output.strip_inline"): ("wrong", STRIP_PARSER),
     ("strings", "output.strip_quoted_newlines"): ("wrong", STRIP_PARSER),
-    ("cloudposse_alb_service", "aws_lb_target_group.default.healthCheck"):
-        ("ecs_unknown", PROVIDER_DEFAULTS),
-    ("ec2_tfvars", "aws_lb_target_group.app.healthCheck"): ("ecs_unknown", PROVIDER_DEFAULTS),
     ("tam_fargate", "module.ec2_cluster.aws_ecs_cluster_capacity_providers.this[0]"
                     ".defaultCapacityProviderStrategy"): ("ecs_unknown", PROVIDER_DEFAULTS),
     ("tam_fargate", "module.ecs_cluster.aws_ecs_cluster_capacity_providers.this[0]"
