@@ -81,13 +81,14 @@ def to_finding(problem: Problem) -> Finding:
     loc, related = place(problem.entity, problem.path)
     for entity, path, label in problem.related:
         other, steps = place(entity, path, label)
+        first = "written here" if entity.origin(path) is not None else "set here"
         related += [Related(display_path(other.file), other.line, other.column,
-                            f"{label} set here")] + steps
+                            f"{label} {first}")] + steps
     container = problem.container.name if problem.container is not None else None
-    seen = {(loc.file, loc.line, loc.column)}
+    seen = {(display_path(loc.file), loc.line)}
     kept = []
-    for r in related:  # each place once, never the finding's own
-        key = (r.file, r.line, r.column)
+    for r in related:  # each line once (the first note about it), never the finding's own
+        key = (r.file, r.line)
         if key not in seen and r.line is not None:
             seen.add(key)
             kept.append(r)
@@ -109,9 +110,10 @@ def place(entity: Entity, path: str | None, label: str | None = None
     module, the first place it passed in user code, else the `module` call in user code."""
     origin = entity.origin(path)
     places: list[tuple[Location, str]] = []
+    named = (lambda note: f"{label} {note}") if label else (lambda note: note)
     if origin is not None:
-        places.append((origin.loc, f"{label} written here" if label else "value written here"))
-        places += [(step.loc, step.note) for step in origin.via]
+        places.append((origin.loc, named("written here")))
+        places += [(step.loc, named(step.note)) for step in origin.via]
     primary = next((loc for loc, _note in places if in_user_code(loc)), None)
     if primary is None:
         header = entity.where

@@ -14,14 +14,14 @@ from modelkit import container, model, options, run, service, summary, task
 def test_ecs101_fires_for_unbounded_container_in_ec2_task_without_memory():
     app, sidecar = container("app"), container("log", memory_reservation=64)
     problems = run(ECS101, model(task(app, sidecar)))
-    assert summary(problems) == [("ECS101", "app", "name")]
+    assert summary(problems) == [("ECS101", "app", None)]
     assert problems[0].entity is app and problems[0].container is app
     assert "container 'app' sets neither memory nor memoryReservation" in problems[0].message
 
 
 def test_ecs101_absent_compatibilities_mean_ec2():
     assert summary(run(ECS101, model(task(container("app"), compat=None)))) == [
-        ("ECS101", "app", "name")]
+        ("ECS101", "app", None)]
 
 
 @pytest.mark.parametrize("td", [
@@ -50,7 +50,7 @@ def test_ecs101_silent_on_unknown(td):
 def test_ecs102_fires_for_essential_container_without_memory_in_multi_container_task():
     td = task(container("app", memory=1024), container("proxy"), memory=2048)
     problems = run(ECS102, model(td))
-    assert summary(problems) == [("ECS102", "proxy", "name")]
+    assert summary(problems) == [("ECS102", "proxy", None)]
     assert "in a 2-container task" in problems[0].message
     assert "whole 2048 MiB" in problems[0].message
 
@@ -76,7 +76,7 @@ def test_ecs102_silent_on_unknown(td):
 def test_ecs102_unknown_task_memory_is_still_set_memory():
     td = task(container("app", memory=1024), container("proxy"), memory=UNKNOWN)
     problems = run(ECS102, model(td))
-    assert summary(problems) == [("ECS102", "proxy", "name")]
+    assert summary(problems) == [("ECS102", "proxy", None)]
     assert "whole memory" in problems[0].message
 
 
@@ -248,4 +248,4 @@ def test_unknown_container_name_reads_as_unnamed():
 def test_ecs102_fires_without_task_memory_too():
     # rules.md has no exception for tasks without task memory (ECS101 may fire as well).
     td = task(container("app", memory=1024), container("proxy"))
-    assert summary(run(ECS102, model(td))) == [("ECS102", "proxy", "name")]
+    assert summary(run(ECS102, model(td))) == [("ECS102", "proxy", None)]

@@ -79,9 +79,11 @@ def test_json_output_has_the_interface_shape(module):
                  "resource": "aws_ecs_task_definition.app", "container": "app",
                  "url": f["url"], "related": f["related"]}
     assert f["url"].endswith("/rules/ECS103.md")
-    # The other decisive value, the task memory, is a related location.
-    assert [(r["file"], r["message"]) for r in f["related"]] == [
-        ("infra/task.tf", "task memory 16384 MiB set here")]
+    # The other decisive value, the task memory: where it was written (the local) and
+    # where it was set, as related locations.
+    assert [(r["file"], r["line"], r["message"]) for r in f["related"]] == [
+        ("infra/task.tf", 2, "task memory 16384 MiB written here"),
+        ("infra/task.tf", 8, "task memory 16384 MiB set here")]
     cluster = next(f for f in doc["findings"] if f["code"] == "ECS402")
     assert cluster["container"] is None and cluster["resource"] == "aws_ecs_cluster.c"
 

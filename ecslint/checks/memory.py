@@ -28,7 +28,7 @@ def memory_limit_missing(model: EcsModel, options: Options) -> Iterator[Problem]
                     "ECS101",
                     f"container {quote(c.name)} sets neither memory nor memoryReservation and the "
                     "EC2-compatible task has no task-level memory: registration fails",
-                    c, "name", c)
+                    c, None, c)
 
 
 def memory_reservation_missing(model: EcsModel, options: Options) -> Iterator[Problem]:
@@ -45,7 +45,7 @@ def memory_reservation_missing(model: EcsModel, options: Options) -> Iterator[Pr
                     f"essential container {quote(c.name)} sets neither memory nor "
                     f"memoryReservation in a {len(cs)}-container task: nothing stops it from "
                     f"taking the task's whole {whole} and getting every container OOM-killed",
-                    c, "name", c)
+                    c, None, c)
 
 
 def _assigned(container: Container) -> Any:

@@ -6,7 +6,7 @@ import re
 from typing import Any, Callable
 
 from ecslint.model import UNKNOWN, Location
-from ecslint.sources.values import UNKNOWN_MARK, PosDict, PosList
+from ecslint.sources.values import UNKNOWN_MARK, PosDict, PosList, SourceMap, with_origin
 from ecslint.unknown import PartlyKnown
 
 _WS = re.compile(r"[ \t\n\r]*")
@@ -46,13 +46,19 @@ def _unescape(body: str) -> str:
     return "".join(out)
 
 
-def loads(text: str, file: str = "", locate: Callable[[int], Location | None] | None = None) -> Any:
+def loads(text: str, file: str = "", locate: Callable[[int], Location | None] | None = None,
+          smap: SourceMap | None = None) -> Any:
     """Decode `text`; objects become PosDict, arrays PosList, each entry with a Location.
 
     `locate` maps a character offset to a Location (for text rendered from a template);
     by default offsets are turned into line/column of `text` in `file`. Strings equal to
-    (or containing) UNKNOWN_MARK, and a bare UNKNOWN_MARK, decode as UNKNOWN.
+    (or containing) UNKNOWN_MARK, and a bare UNKNOWN_MARK, decode as UNKNOWN. With the
+    rendered text's `smap`, a value interpolated into the text keeps its origin, and a
+    jsonencode() result interpolated as a whole is taken as the value it encodes (so the
+    values inside keep theirs).
     """
+    if smap is not None and locate is None:
+        locate = smap.locate
     line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
 
     def default_locate(offset: int) -> Location:
@@ -71,6 +77,22 @@ def loads(text: str, file: str = "", locate: Callable[[int], Location | None] | 
         i = _WS.match(text, i).end()
         if i >= len(text):
             raise fail("unexpected end of input", i)
+        if smap is not None:
+            spliced = smap.spliced(i)
+            if spliced is not None:
+                return spliced
+            found, end = scalar(i)
+            if end is not None:
+                return with_origin(found, smap.origin(i)), end
+        return composite(i)
+
+    def scalar(i: int) -> tuple[Any, int | None]:
+        """A number or string at `i` (for its origin), else (None, None)."""
+        if text[i] == '"' or text[i] in "-0123456789":
+            return composite(i)
+        return None, None
+
+    def composite(i: int) -> tuple[Any, int]:
         ch = text[i]
         if ch == "{":
             obj = PosDict(where=where(i))

@@ -6,9 +6,10 @@ import json
 from typing import Any, Callable
 
 from ecslint.model import (UNKNOWN, Container, ContainerHealthCheck, Entity, Location,
-                           TaskDefinition, Unknown)
+                           Origin, Step, TaskDefinition, Unknown)
 from ecslint.sources import jsonpos
-from ecslint.sources.values import JsonStr, PartialJson, PartialText, PosDict, SrcStr
+from ecslint.sources.values import (JsonStr, PartialJson, PartialText, PosDict, SrcStr,
+                                    origin_of)
 from ecslint.unknown import boolean, number, text, texts
 from ecslint.units import task_size
 
@@ -67,8 +68,21 @@ def take(entity: Entity, path: str, source: Any, key: str, convert: Convert,
     value = source.get(key) if isinstance(source, dict) else None
     setattr(target if target is not None else entity, path.rpartition(".")[2], convert(value))
     where = position(source, key)
-    if where is not None:
+    origin = origin_of(value)
+    if origin is not None and not _in_place(origin, where):
+        # Written elsewhere (a variable default, a module argument) and set here: the place
+        # it was written decides, the entry is one more step on its way.
+        steps = origin.via if where is None or where == origin.loc else \
+            origin.via + (Step(where, "set here"),)
+        entity.record(path, Origin(origin.loc, steps))
+    elif where is not None:
         entity.record(path, where)
+
+
+def _in_place(origin: Origin, where: Location | None) -> bool:
+    """A literal written in the entry itself (`memory = 512`): the entry is its place."""
+    return where is not None and not origin.via and origin.loc.file == where.file \
+        and origin.loc.line == where.line
 
 
 def _fold(key: str) -> str:
@@ -148,9 +162,9 @@ def decode_container_definitions(value: Any) -> Any:
         return value.decoded
     try:
         if isinstance(value, PartialText):
-            return jsonpos.loads(value.text, locate=value.smap.locate if value.smap else None)
+            return jsonpos.loads(value.text, smap=value.smap)
         if isinstance(value, SrcStr) and value.smap is not None:
-            return jsonpos.loads(str(value), locate=value.smap.locate)
+            return jsonpos.loads(str(value), smap=value.smap)
         if isinstance(value, str):
             # No source to point into (plan JSON): plain values, locations fall back.
             return json.loads(value)
@@ -166,7 +180,10 @@ def containers_from(defs: Any, address: str, where: Location, source: str,
                     ) -> list[Container] | Unknown:
     if not isinstance(defs, list):
         return UNKNOWN
-    return [container_from(raw, address, position(defs, i) or where, source, tags, calls)
+    # A container is where its object was written (a literal passed through variables and
+    # modules stays where the user wrote it), else where the list holds it.
+    return [container_from(raw, address, getattr(raw, "where", None) or position(defs, i)
+                           or where, source, tags, calls)
             for i, raw in enumerate(defs)]
 
 

@@ -8,7 +8,8 @@ from typing import Any, Protocol
 from ecslint.model import Location, Unknown
 from ecslint.sources.hcl import functions, template, types
 from ecslint.sources.hcl.syntax import HclSyntaxError, JsonExpr
-from ecslint.sources.values import EvalError, PosDict, PosList, has_unknown, refs_of
+from ecslint.sources.values import (EvalError, PosDict, PosList, has_unknown, keep_origin,
+                                    refs_of, written)
 
 
 class Scope(Protocol):
@@ -156,10 +157,10 @@ class Evaluator:
         return self._eval(kids[0], env) if kids else None
 
     def _e_int_lit(self, node: Any, env: dict) -> Any:
-        return int(str(node.children[0]))
+        return written(int(str(node.children[0])), where(node, self.file))
 
     def _e_float_lit(self, node: Any, env: dict) -> Any:
-        return types.make(Fraction(str(node.children[0])))
+        return written(types.make(Fraction(str(node.children[0]))), where(node, self.file))
 
     def _e_literal_value(self, node: Any, env: dict) -> Any:
         return {"true": True, "false": False, "null": None}[str(node.children[0])]
@@ -171,7 +172,11 @@ class Evaluator:
         return self.scope.root(name)
 
     def _e_string(self, node: Any, env: dict) -> Any:
-        return template.render(self._string_segments(node), self._eval_settled, env)
+        segments = self._string_segments(node)
+        value = template.render(segments, self._eval_settled, env)
+        if all(isinstance(s, template.Lit) for s in segments):  # a literal string
+            return written(value, where(node, self.file))
+        return value
 
     def _eval_settled(self, node: Any, env: dict) -> Any:
         try:
@@ -411,7 +416,9 @@ class Evaluator:
         if op == "!":
             return not _bool(value)
         n = _num(value)
-        return types.Num(-n.exact, n.prec) if isinstance(n, types.Num) else -n
+        # A negative literal (-1) is written where its minus sign is.
+        negated = types.Num(-n.exact, n.prec) if isinstance(n, types.Num) else -n
+        return keep_origin(negated, value)
 
     # -------------------------------------------------------------------- for / functions
     def _for(self, node: Any, env: dict, as_object: bool) -> Any:

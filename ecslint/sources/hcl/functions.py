@@ -22,7 +22,8 @@ from ecslint.sources import jsonpos
 from ecslint.sources.hcl import types
 from ecslint.sources.hcl.types import TfList, TfMap, TfSet, is_num
 from ecslint.sources.values import (UNKNOWN_MARK, EvalError, JsonStr, PartialJson, PartialText,
-                                    PosDict, PosList, SrcStr, has_unknown, refs_of)
+                                    PosDict, PosList, SrcStr, has_unknown, keep_origin,
+                                    origin_of, refs_of)
 
 
 class FunctionError(EvalError):
@@ -114,6 +115,8 @@ def _merge(*maps: Any) -> Any:
     for m in given:
         out.update(m)
         out.pos.update(getattr(m, "pos", {}))
+    # Where the merged object was written: where its first object was.
+    out.where = next((m.where for m in given if getattr(m, "where", None)), None)
     return out
 
 
@@ -693,7 +696,7 @@ def jsondecode(text: Any) -> Any:
     if isinstance(text, (SrcStr, PartialText)) and text.smap is not None:
         src = text.text if isinstance(text, PartialText) else str(text)
         try:
-            return jsonpos.loads(src, locate=text.smap.locate)
+            return jsonpos.loads(src, smap=text.smap)
         except jsonpos.JsonError as exc:
             raise FunctionError(str(exc)) from None
     if isinstance(text, str):
@@ -821,7 +824,7 @@ def call(name: str, args: list[Any]) -> Any:
                                        for a in args):
         return _unknown(*args)
     try:
-        return fn.impl(*args)
+        result = fn.impl(*args)
     except _Unknowable:
         return _unknown(*args)
     except FunctionError:
@@ -829,3 +832,8 @@ def call(name: str, args: list[Any]) -> Any:
     except (TypeError, ValueError, KeyError, IndexError, AttributeError, OverflowError,
             ZeroDivisionError) as exc:
         raise FunctionError(f"{name}(): {exc}") from None
+    # A conversion of one written value (tonumber("512"), floor(x)) was written where the
+    # value was; a result from several values is the call's own.
+    with_origins = [a for a in args if origin_of(a) is not None]
+    return keep_origin(result, with_origins[0]) if len(with_origins) == 1 and len(args) == 1 \
+        else result

@@ -14,7 +14,8 @@ from ecslint.sources.hcl import template, types
 from ecslint.sources.hcl.evaluate import Evaluator, settle, unknown
 from ecslint.sources.hcl.functions import FunctionError
 from ecslint.sources.hcl.syntax import Block, Body
-from ecslint.sources.values import EvalError, PosDict, PosList, SourceMap, SrcStr
+from ecslint.sources.values import (EvalError, PosDict, PosList, SourceMap, SrcStr, keep_origin,
+                                    passed)
 
 if TYPE_CHECKING:
     from ecslint.cache.fsio import FileSystem
@@ -188,6 +189,8 @@ class ModuleInstance:
         self.args = args  # None for the root module; name -> thunk for a child
         self.key = key  # module path as in .terraform/modules/modules.json ("a.b")
         self.calls = calls  # the `module` blocks that led here, from the root inward
+        self._call_name = ""  # the module block's name and its arguments' places (a child)
+        self._arg_where: dict[str, Location] = {}
         self._vars: dict[str, Any] = {}
         self._locals: dict[str, Any] = {}
         self._busy: set[str] = set()
@@ -279,7 +282,7 @@ class ModuleInstance:
             type_attr = attrs.get("type")
             if type_attr is not None:
                 ev = self.ev(type_attr.where.file)
-                value = types.apply(type_attr.expr, value, ev.evaluate)
+                value = keep_origin(types.apply(type_attr.expr, value, ev.evaluate), value)
             self._vars[name] = value
         return self._vars[name]
 
@@ -289,7 +292,8 @@ class ModuleInstance:
         if self.args is not None and name in self.args:
             value = self.args[name]()
             if block is not None or value is not None:
-                return value
+                where = self._arg_where.get(name)
+                return passed(value, where, f"passed to module {self._call_name} as {name}")
         elif self.args is None and name in self.files.tfvars:
             attr = self.files.tfvars[name]
             return self.ev(attr.where.file).evaluate(attr.expr)
@@ -315,7 +319,8 @@ class ModuleInstance:
             return Unknown()
         self._busy.add(key)
         try:
-            value = self.ev(attr.where.file).evaluate(attr.expr)
+            value = passed(self.ev(attr.where.file).evaluate(attr.expr), attr.where,
+                           f"through local.{name}")
         finally:
             self._busy.discard(key)
         self._locals[name] = value
@@ -428,6 +433,8 @@ class ModuleInstance:
                     if n not in _META}
             child = ModuleInstance(self.loader, files, f"{self.prefix}module.{name}{suffix}.",
                                    self.root_dir, args, key, self.calls + (block.where,))
+            child._call_name = name
+            child._arg_where = {n: a.where for n, a in block.body.attributes.items()}
             self._children[name].append((suffix, child))
         return self._children[name]
 
@@ -489,7 +496,8 @@ class ModuleInstance:
             return Unknown()
         self._busy.add(key)
         try:
-            return self.ev(attr.where.file).evaluate(attr.expr)
+            return passed(self.ev(attr.where.file).evaluate(attr.expr), attr.where,
+                          f"through output {name}")
         finally:
             self._busy.discard(key)
 

@@ -18,8 +18,8 @@ from typing import Any, Callable
 
 from ecslint.model import Location, Unknown
 from ecslint.sources.hcl import types
-from ecslint.sources.values import (UNKNOWN_MARK, EvalError, PartialText, SourceMap, Span,
-                                    SrcStr, refs_of)
+from ecslint.sources.values import (UNKNOWN_MARK, EvalError, JsonStr, PartialText, SourceMap,
+                                    Span, SrcStr, origin_of, refs_of)
 
 Locate = Callable[[int], Location]
 
@@ -275,9 +275,13 @@ class _Out:
         self.size = 0
         self.unknown: list[Any] = []
 
-    def add(self, text: str, loc: Location | None, exact: bool) -> None:
+    def add(self, text: str, loc: Location | None, exact: bool, value: Any = None) -> None:
+        """Append text that came from `loc`; an interpolated `value` keeps its origin (and a
+        jsonencode() result its decoded value) in the span."""
         if loc is not None:
-            self.spans.append(Span(self.size, loc.file, loc.line or 1, loc.column or 1, exact))
+            decoded = value.decoded if isinstance(value, JsonStr) else None
+            self.spans.append(Span(self.size, loc.file, loc.line or 1, loc.column or 1, exact,
+                                   origin_of(value), decoded, self.size + len(text)))
         self.parts.append(text)
         self.size += len(text)
 
@@ -307,7 +311,7 @@ def _render(nodes: list, evaluate: Callable, env: dict, out: _Out) -> None:
             if text is None:
                 out.unknown.append(value)
                 text = UNKNOWN_MARK
-            out.add(text, node.where, False)
+            out.add(text, node.where, False, value)
         elif isinstance(node, If):
             cond = evaluate(node.cond, env)
             if isinstance(cond, str) and cond in ("true", "false"):

@@ -44,7 +44,7 @@ class Num(float):
     float for the rest of ecslint, the exact binary value Terraform holds for arithmetic
     and printing. `prec`: its precision in bits (53 for a float64 result such as pow())."""
 
-    __slots__ = ("exact", "prec")
+    __slots__ = ("exact", "prec", "origin")  # origin: see sources.values.with_origin
 
     def __new__(cls, exact: Fraction, prec: int = PREC) -> Num:
         obj = super().__new__(cls, float(exact))
@@ -52,10 +52,17 @@ class Num(float):
         return obj
 
     def __reduce__(self) -> tuple:
-        return Num, (self.exact, self.prec)
+        return _num, (self.exact, self.prec, getattr(self, "origin", None))
 
     def __repr__(self) -> str:
         return num_text(self)
+
+
+def _num(exact: Fraction, prec: int, origin: Any) -> Num:
+    out = Num(exact, prec)
+    if origin is not None:
+        out.origin = origin
+    return out
 
 
 def is_num(v: Any) -> bool:
