@@ -124,3 +124,67 @@ def test_hook_fails_on_a_bad_change_and_passes_on_a_good_one(project, hook_repo,
     assert good.returncode == 0, good.stdout + good.stderr
     assert "ecslint..." in good.stdout and "Passed" in good.stdout
     assert "ECS" not in good.stdout
+
+
+# Incident 2, as a commit: the task memory goes from 4096 to 16384 in a file other than the
+# one holding the container's 4096 MiB hard limit. The finding sits in main.tf; the value
+# that decided it is in the committed file: the hook must still reject the commit.
+INCIDENT_VARIABLES = '''\
+variable "task_memory" {
+  type    = number
+  default = %s
+}
+'''
+INCIDENT_MAIN = '''\
+resource "aws_ecs_task_definition" "reports" {
+  family                   = "reports"
+  requires_compatibilities = ["FARGATE"]
+  network_mode             = "awsvpc"
+  cpu                      = "2048"
+  memory                   = var.task_memory
+
+  container_definitions = jsonencode([
+    {
+      name      = "reports"
+      image     = "example/reports:3"
+      essential = true
+      memory    = 4096
+    },
+    {
+      name              = "ecs-exporter"
+      image             = "quay.io/prometheuscommunity/ecs-exporter:v0.4.0"
+      essential         = false
+      memoryReservation = 64
+    },
+  ])
+}
+'''
+
+
+@pytest.fixture()
+def incident(tmp_path) -> Path:
+    work = tmp_path / "incident"
+    (work / "infra").mkdir(parents=True)
+    (work / "infra" / "variables.tf").write_text(INCIDENT_VARIABLES % "4096")
+    (work / "infra" / "main.tf").write_text(INCIDENT_MAIN)
+    git(work, "init", "-q")
+    git(work, "add", "-A")
+    git(work, "commit", "-q", "-m", "a 4 GB task: the container's limit is the task's")
+    return work
+
+
+@pytest.mark.parametrize("edit", ["variables.tf", "terraform.tfvars"])
+def test_incident_2_edit_is_rejected_wherever_the_memory_is_set(incident, hook_repo, tmp_path,
+                                                                edit):
+    if edit == "variables.tf":
+        (incident / "infra" / "variables.tf").write_text(INCIDENT_VARIABLES % "16384")
+    else:
+        (incident / "infra" / "terraform.tfvars").write_text("task_memory = 16384\n")
+    git(incident, "add", f"infra/{edit}")
+    run = try_repo(incident, hook_repo, tmp_path / "pre-commit-home")
+    assert run.returncode == 1, run.stdout + run.stderr
+    assert "Failed" in run.stdout and "Traceback" not in run.stdout
+    # The finding is where the container's limit is, and it was reported because the
+    # committed file decided it (its related location).
+    assert "infra/main.tf:13:7: ECS103 container 'reports' is capped at memory 4096 MiB " \
+           "while 12224 of the task's 16384 MiB (75%) is assigned to no container" in run.stdout
