@@ -77,9 +77,10 @@ def test_hook_manifest():
     (hook,) = manifest()
     assert (hook["id"], hook["language"], hook["entry"]) == ("ecslint", "python", "ecslint check")
     assert hook["pass_filenames"] is True
-    taken = ["main.tf", "infra/ecs.tf", "infra/ecs.tf.json", "taskdefs/api.json", "plan.json"]
-    skipped = ["terraform.tfvars", "prod.auto.tfvars", "prod.tfvars.json", ".terraform.lock.hcl",
-               "main.py", "README.md", "tf", "x.tftpl"]
+    # Variable files are taken: a finding they decide (a task memory set there) is reported.
+    taken = ["main.tf", "infra/ecs.tf", "infra/ecs.tf.json", "taskdefs/api.json", "plan.json",
+             "terraform.tfvars", "prod.auto.tfvars", "prod.tfvars.json"]
+    skipped = [".terraform.lock.hcl", "main.py", "README.md", "tf", "x.tftpl"]
     assert [f for f in taken + skipped if hook_takes(hook, f)] == taken
 
 
