@@ -25,7 +25,7 @@ from fractions import Fraction
 from typing import Any, Callable, Iterable
 
 from ecslint.model import Unknown
-from ecslint.sources.values import EvalError, PosDict, PosList
+from ecslint.sources.values import EvalError, PosDict, PosList, keep_origin
 
 Evaluate = Callable[[Any], Any]
 
@@ -422,10 +422,11 @@ def convert(v: Any, t: tuple) -> Any:
     if t == ANY or v is None or isinstance(v, Unknown):
         return v
     kind = t[0]
+    # A converted number or string was written where the original was ("1024" -> 1024).
     if kind == "string":
-        return _to_string(v)
+        return keep_origin(_to_string(v), v)
     if kind == "number":
-        return _to_number(v)
+        return keep_origin(_to_number(v), v)
     if kind == "bool":
         return _to_bool(v)
     if kind in ("list", "set"):
