@@ -25,6 +25,8 @@ class BaselineError(Exception):
 
 @dataclass
 class Baseline:
+    """Recorded findings, counted by key, and the baseline file's directory."""
+
     counts: Counter = field(default_factory=Counter)  # Key -> number of findings
     base: str = "."  # the baseline file's directory: its paths are relative to it
 

@@ -15,6 +15,8 @@ from ecslint.sources.terraform import PreScan
 
 @dataclass
 class Inputs:
+    """What the paths of a run hold: module directories, JSON files, named files."""
+
     module_dirs: set[str] = field(default_factory=set)
     json_files: list[str] = field(default_factory=list)
     named: set[str] = field(default_factory=set)  # files named on the command line

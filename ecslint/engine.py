@@ -22,6 +22,8 @@ from ecslint.settings import Settings
 
 @dataclass
 class Report:
+    """The result of a run: final findings, files read, usage errors, extra sections."""
+
     findings: list[Finding] = field(default_factory=list)
     files: int = 0
     usage_errors: list[str] = field(default_factory=list)

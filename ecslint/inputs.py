@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class InputKind:
+    """A kind of input file, by name suffix."""
+
     name: str
     suffixes: tuple[str, ...]
     what: str  # for messages and docs

@@ -103,6 +103,8 @@ class Origin:
 
 @dataclass(eq=False)
 class Entity:
+    """What every model object has: its address, header location and field origins."""
+
     address: str
     where: Location
     locs: dict[str, Origin] = field(default_factory=dict, repr=False)
@@ -140,6 +142,8 @@ class Entity:
 
 @dataclass(eq=False)
 class ContainerHealthCheck:
+    """A container's `healthCheck`."""
+
     command: Any = None  # list[str]
     interval: Any = None  # num seconds; None = default 30
     timeout: Any = None  # num seconds; None = default 5
@@ -166,6 +170,8 @@ class Container(Entity):
 
 @dataclass(eq=False)
 class TaskDefinition(Entity):
+    """A task definition and its containers."""
+
     family: Any = None  # str
     cpu: Any = None  # num CPU units ("1 vCPU" forms converted)
     memory: Any = None  # num MiB ("2 GB" forms converted)
@@ -196,6 +202,8 @@ class TaskDefinition(Entity):
 
 @dataclass(eq=False)
 class TargetGroupHealthCheck:
+    """A target group's health check."""
+
     enabled: Any = True
     interval: Any = None
     timeout: Any = None
@@ -206,6 +214,8 @@ class TargetGroupHealthCheck:
 
 @dataclass(eq=False)
 class TargetGroup(Entity):
+    """An ELB target group."""
+
     name: Any = None
     protocol: Any = None  # HTTP | HTTPS | TCP | TLS | UDP | TCP_UDP | GENEVE
     target_type: Any = None
@@ -217,6 +227,8 @@ class TargetGroup(Entity):
 
 @dataclass(eq=False)
 class LoadBalancerAttachment:
+    """A service's `load_balancer`: the target group and the container it serves."""
+
     target_group: TargetGroup | None
     container_name: Any
     container_port: Any
@@ -225,6 +237,8 @@ class LoadBalancerAttachment:
 
 @dataclass(eq=False)
 class AutoScalingGroup(Entity):
+    """An EC2 Auto Scaling group."""
+
     name: Any = None
     min_size: Any = None
     max_size: Any = None
@@ -241,6 +255,8 @@ class AutoScalingPolicy(Entity):
 
 @dataclass(eq=False)
 class MetricAlarm(Entity):
+    """A CloudWatch metric alarm and the scaling policies it triggers."""
+
     namespace: Any = None
     metric_name: Any = None
     actions_enabled: Any = True
@@ -250,6 +266,8 @@ class MetricAlarm(Entity):
 
 @dataclass(eq=False)
 class CapacityProvider(Entity):
+    """An ECS capacity provider."""
+
     name: Any = None
     auto_scaling_group: AutoScalingGroup | None = None
     # "ENABLED" | "DISABLED" | None (no managed_scaling block) | Unknown
@@ -261,6 +279,8 @@ class CapacityProvider(Entity):
 
 @dataclass(eq=False)
 class Cluster(Entity):
+    """An ECS cluster with its capacity providers and Auto Scaling groups."""
+
     name: Any = None
     # containerInsights setting value: "enabled" | "enhanced" | "disabled" | None | Unknown
     container_insights: Any = None
@@ -273,11 +293,15 @@ class Cluster(Entity):
 
 @dataclass(eq=False)
 class AppScalingPolicy(Entity):
+    """An Application Auto Scaling policy."""
+
     policy_type: Any = None
 
 
 @dataclass(eq=False)
 class ScalableTarget(Entity):
+    """An Application Auto Scaling target (a service's desired count)."""
+
     resource_id: Any = None
     service_namespace: Any = None
     scalable_dimension: Any = None
@@ -293,6 +317,8 @@ class ScalableTarget(Entity):
 
 @dataclass(eq=False)
 class Service(Entity):
+    """An ECS service and what it runs on and behind."""
+
     name: Any = None
     cluster: Cluster | None = None
     task_definition: TaskDefinition | None = None
@@ -309,6 +335,8 @@ class Service(Entity):
 
 @dataclass(eq=False)
 class AccountSetting(Entity):
+    """An ECS account setting default (containerInsights)."""
+
     name: Any = None
     value: Any = None
 

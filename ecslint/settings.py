@@ -11,6 +11,8 @@ from ecslint.model import Severity
 
 @dataclass
 class Settings:
+    """The settings of one run."""
+
     select: list[str] = field(default_factory=list)  # code prefixes; empty = all
     ignore: list[str] = field(default_factory=list)
     fail_on: Severity = Severity.WARNING

@@ -13,6 +13,8 @@ _BLOCK = re.compile(r'^\s*(resource|module|data)\s+"([^"]+)"(?:\s+"([^"]+)")?')
 
 @dataclass
 class Suppression:
+    """One `ecslint: ignore[...]` comment and what it covers."""
+
     file: str
     line: int
     column: int

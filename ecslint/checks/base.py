@@ -70,6 +70,8 @@ CheckFn = Callable[[EcsModel, Options], Iterable[Problem]]
 
 @dataclass(frozen=True)
 class Rule:
+    """One rule of the catalog: its code, name, default severity, summary and check."""
+
     code: str
     name: str
     severity: Severity

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Format:
+    """An output format and the commands that can write it."""
+
     name: str
     module: str  # ecslint.report.<module>
     human: bool  # for people (colour, statistics on stdout), not for machines

@@ -23,6 +23,8 @@ PARALLEL_MIN_ROOTS = 8
 
 @dataclass
 class TerraformResult:
+    """What the loader read: records per root, problems, files and their texts."""
+
     # Root module directory -> its resource records (and those of the modules it calls),
     # in root order. Each root is its own configuration: relations are resolved inside it.
     roots: dict[str, list[ResourceRecord]] = field(default_factory=dict)
@@ -281,6 +283,8 @@ _LOCAL_SOURCE = r'^\s*source\s*=\s*"(\.{1,2}/[^"\n]*)"'
 
 @dataclass
 class _DirScan:
+    """The pre-scan of one module directory."""
+
     texts: dict[str, str] = field(default_factory=dict)  # path -> text of its .tf files
     relevant: bool = False  # names a type, or cannot be judged without parsing
     calls: list[str] = field(default_factory=list)  # local module directories called

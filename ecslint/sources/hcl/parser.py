@@ -17,6 +17,8 @@ from ecslint.sources.hcl.syntax import Body, HclSyntaxError, body_of, parse_tf_j
 
 @dataclass
 class ParseStats:
+    """How many files the parser served from a cache and how many it parsed."""
+
     hits: int = 0  # files (or blocks) served from a cache
     misses: int = 0  # files parsed
 

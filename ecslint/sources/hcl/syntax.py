@@ -17,6 +17,8 @@ class HclSyntaxError(Exception):
 
 @dataclass
 class Attribute:
+    """An attribute: its name, expression and place."""
+
     name: str
     expr: Any  # a tree.Node, or JsonExpr for .tf.json
     where: Location
@@ -24,6 +26,8 @@ class Attribute:
 
 @dataclass
 class Body:
+    """A block's (or a file's) attributes and nested blocks."""
+
     attributes: dict[str, Attribute] = field(default_factory=dict)
     blocks: list[Block] = field(default_factory=list)
 
@@ -33,6 +37,8 @@ class Body:
 
 @dataclass
 class Block:
+    """A block: its type, labels, body and extent."""
+
     type: str
     labels: list[str]
     body: Body

@@ -26,12 +26,16 @@ Locate = Callable[[int], Location]
 
 @dataclass
 class Lit:
+    """Literal template text, with where each line of it starts."""
+
     text: str
     spans: list[tuple[int, Location]]  # (offset in text, source location) per line start
 
 
 @dataclass
 class Interp:
+    """A `${...}` interpolation."""
+
     expr: Any  # lark Tree
     where: Location
     strip_left: bool = False
@@ -40,6 +44,8 @@ class Interp:
 
 @dataclass
 class Directive:
+    """A `%{...}` directive, before nesting."""
+
     kind: str  # if | else | endif | for | endfor
     where: Location
     expr: Any = None
@@ -50,6 +56,8 @@ class Directive:
 
 @dataclass
 class If:
+    """An `%{ if }` section."""
+
     cond: Any
     where: Location
     then: list = field(default_factory=list)
@@ -58,6 +66,8 @@ class If:
 
 @dataclass
 class For:
+    """A `%{ for }` section."""
+
     names: tuple[str, ...]
     coll: Any
     where: Location
