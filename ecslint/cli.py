@@ -289,7 +289,14 @@ def audit(region, all_regions, profile, cluster, service, since, terraform, max_
           allow_empty, format, output, select, ignore, fail_on, config, statistics,
           no_color) -> int:
     """Audit a live AWS account, read-only, and explain why tasks stopped."""
-    from ecslint.audit.command import AuditError, AuditRequest, run_audit
+    try:
+        from ecslint.audit.command import AuditError, AuditRequest, run_audit
+    except ModuleNotFoundError as exc:
+        # boto3 is a dependency; an install made with --no-deps (or a broken one) lacks it.
+        if (exc.name or "").split(".")[0] not in ("boto3", "botocore"):
+            raise
+        raise UsageError(f"the audit needs {exc.name.split('.')[0]}, which is not installed: "
+                         "python3 -m pip install boto3") from None
 
     if all_regions and region:
         raise UsageError("--all-regions and --region exclude each other")
