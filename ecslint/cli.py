@@ -33,16 +33,27 @@ class _Argument(click.Argument):
 
 
 class _Command(click.Command):
-    """Lists the arguments and their help texts in an "Arguments" section before the options."""
+    """Lists the arguments and their help texts in an "Arguments" section before the options.
 
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    The help is laid out here, section by section, so that it is the same on every click
+    from 8.2: click 8.5 writes a section of documented arguments of its own
+    (`format_arguments`, called by its `format_help`), which this replaces.
+    """
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.format_usage(ctx, formatter)
+        self.format_help_text(ctx, formatter)
+        self.format_arguments(ctx, formatter)
+        self.format_options(ctx, formatter)
+        self.format_epilog(ctx, formatter)
+
+    def format_arguments(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(param.get_usage_pieces(ctx)[0],
                  (param.help or "") + (" [required]" if param.required else ""))
                 for param in self.get_params(ctx) if isinstance(param, _Argument)]
         if rows:
             with formatter.section("Arguments"):
                 formatter.write_dl(rows)
-        super().format_options(ctx, formatter)
 
 
 class _Group(click.Group):

@@ -196,3 +196,28 @@ def test_root_calling_only_an_installed_registry_module_is_checked(tmp_path):
     doc = json.loads(cli("check", ".", "--format", "json", "--no-cache", cwd=tmp_path).stdout)
     assert [(f["code"], f["resource"]) for f in doc["findings"]] == [
         ("ECS401", "module.ecs.aws_ecs_cluster.c")]
+
+
+@pytest.mark.parametrize("command", ["check", "audit", "rules", "rule"])
+def test_help_lists_each_argument_once_whatever_the_click_version(command):
+    """click 8.5 writes a section of documented arguments of its own; ours replaces it."""
+    import click
+    from click.testing import CliRunner
+
+    from ecslint.cli import _Argument, app
+
+    result = CliRunner().invoke(app, [command, "--help"], prog_name="ecslint")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    arguments = [p for p in app.commands[command].params if isinstance(p, click.Argument)]
+    assert all(isinstance(p, _Argument) and p.help for p in arguments)
+    assert lines.count("Arguments:") == (1 if arguments else 0)
+    assert "Positional arguments:" not in lines
+    assert lines.count("Options:") == 1
+    for param in arguments:
+        metavar = param.get_usage_pieces(click.Context(app.commands[command]))[0]
+        rows = [ln for ln in lines if ln.startswith(f"  {metavar}  ")]
+        assert rows == [f"  {metavar}  {param.help}" + (" [required]" if param.required
+                                                         else "")], result.output
+    if arguments:
+        assert lines.index("Arguments:") < lines.index("Options:")
