@@ -160,20 +160,29 @@ def write_file(path: str, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def use_color(no_color: bool, output: str | None, human: bool) -> bool:
+    """Colour for people reading a terminal: never in a file or a machine format, never
+    with --no-color or NO_COLOR; FORCE_COLOR asks for it where stdout is not a terminal
+    (a CI log that shows colour). Both variables count when set and not empty."""
+    if no_color or output is not None or not human or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
+
+
 def emit(report, settings, fmt: str | None, output: str | None, statistics: bool,
-         no_color: bool, write: Writer = write_file) -> int:
-    """Print or write the report; the exit code."""
+         no_color: bool, write: Writer = write_file, fs=None) -> int:
+    """Print or write the report, then any usage errors (last, where they are seen: the
+    same order whether the output is replayed from the result cache or not); the exit
+    code. `fs`: the run's file system (ecslint.cache.fsio), for formats that look at it."""
     from collections import Counter
 
+    from ecslint.cache.fsio import FileSystem
     from ecslint.report import render
 
     fmt_name = fmt or "concise"
     human = FORMATS[fmt_name].human
-    to_tty = output is None and sys.stdout.isatty()
-    color = to_tty and not no_color and not os.environ.get("NO_COLOR") and human
-    text = render(report, fmt_name, color=color)
-    for message in report.usage_errors:
-        click.echo(f"ecslint: error: {message}", err=True)
+    text = render(report, fmt_name, color=use_color(no_color, output, human),
+                  fail_on=settings.fail_on, fs=fs or FileSystem())
     if output:
         write(output, text)
     else:
@@ -183,14 +192,17 @@ def emit(report, settings, fmt: str | None, output: str | None, statistics: bool
         stream = sys.stderr if output is None and not human else sys.stdout
         for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             stream.write(f"{n:5d}\t{code}\t{name}\n")
+    for message in report.usage_errors:
+        click.echo(f"ecslint: error: {message}", err=True)
     return exit_code(report, settings)
 
 
 def exit_code(report, settings) -> int:
+    from ecslint.report import fails
+
     if report.usage_errors or report.parse_errors:
         return EXIT_USAGE
-    threshold = settings.fail_on.rank
-    if any(f.severity.rank >= threshold for f in report.findings):
+    if any(fails(f, settings.fail_on) for f in report.findings):
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -267,15 +279,33 @@ def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, co
         try:
             if write_baseline:
                 n = baseline_mod.write(report.findings, write_baseline)
-                click.echo(f"ecslint: wrote {n} findings to {write_baseline}", err=True)
-                # Parse errors are never baselined: they must fail until fixed.
-                failed = report.usage_errors or report.parse_errors
-                return (EXIT_USAGE if failed else EXIT_OK), written
+                click.echo(f"ecslint: wrote {n} finding{'' if n == 1 else 's'} to "
+                           f"{write_baseline}", err=True)
+                return _baseline_written(report), written
             report.findings = baseline_mod.filter_new(report.findings,
                                                       baseline_mod.load(baseline, fs))
         except baseline_mod.BaselineError as exc:
             raise UsageError(str(exc)) from None
-    return emit(report, settings, format, output, statistics, no_color, keep), written
+    return emit(report, settings, format, output, statistics, no_color, keep, fs), written
+
+
+def _baseline_written(report) -> int:
+    """After --write-baseline: exit 0, or say why not and exit 2. Parse errors are never
+    baselined (they must fail until fixed), so they are shown here, where nothing else
+    shows them."""
+    from ecslint.report.concise_format import line
+
+    broken = [f for f in report.findings if f.code == "ECS001"]
+    for f in broken:
+        click.echo(line(f), err=True)
+    for message in report.usage_errors:
+        click.echo(f"ecslint: error: {message}", err=True)
+    if broken:
+        n = len(broken)
+        click.echo(f"ecslint: error: {n} parse error{'' if n == 1 else 's'} above (ECS001, "
+                   f"never baselined): fix {'it' if n == 1 else 'them'}, then write the "
+                   "baseline again", err=True)
+    return EXIT_USAGE if broken or report.usage_errors else EXIT_OK
 
 
 @app.command()

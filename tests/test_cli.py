@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -221,3 +222,75 @@ def test_help_lists_each_argument_once_whatever_the_click_version(command):
                                                          else "")], result.output
     if arguments:
         assert lines.index("Arguments:") < lines.index("Options:")
+
+
+@pytest.mark.parametrize("severities, line", [
+    ([], "No findings."),
+    (["error"], "Found 1 finding (1 error, 0 warnings, 0 info)."),
+    (["warning"], "Found 1 finding (0 errors, 1 warning, 0 info)."),
+    (["info"], "Found 1 finding (0 errors, 0 warnings, 1 info)."),
+    # Any other number: interface.md's wording exactly, which scripts parse.
+    (["error", "warning"], "Found 2 findings (1 errors, 1 warnings, 0 info)."),
+    (["info"] * 3, "Found 3 findings (0 errors, 0 warnings, 3 info)."),
+])
+def test_summary_line(severities, line):
+    from ecslint.engine import Report
+    from ecslint.model import Finding, Severity
+    from ecslint.report import summary_line
+
+    report = Report(findings=[Finding("ECS101", "n", Severity(s), "m", "a.tf", i + 1, 1)
+                              for i, s in enumerate(severities)])
+    assert summary_line(report) == line
+
+
+def test_a_path_that_does_not_exist_is_no_clean_run(module):
+    proc = cli("check", "nothere", cwd=module)
+    assert (proc.returncode, proc.stdout) == (2, "")  # not "No findings."
+    assert proc.stderr == "ecslint: error: nothere: no such file or directory\n"
+    # Beside a path that has findings: those are shown, the error comes last.
+    proc = cli("check", "infra/task.tf", "nothere", "--no-cache", cwd=module)
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines()[-1] == "Found 2 findings (0 errors, 2 warnings, 0 info)."
+    assert proc.stderr == "ecslint: error: nothere: no such file or directory\n"
+
+
+def test_usage_errors_come_after_the_report_cached_or_not(module):
+    """On a terminal stdout and stderr interleave: the error is the last thing shown, in a
+    replay from the result cache as in a fresh run."""
+    code = ("import sys\nfrom ecslint import cli\nsys.stderr = sys.stdout\n"
+            "sys.argv = ['ecslint', 'check', 'infra/task.tf', 'nothere']\ncli.main()\n")
+    env = {**os.environ, "ECSLINT_CACHE_DIR": str(module / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=module, capture_output=True,
+                           text=True, timeout=120, env=env).stdout for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert runs[0].splitlines()[-1] == "ecslint: error: nothere: no such file or directory"
+
+
+def test_write_baseline_says_why_it_exits_2(module):
+    proc = cli("check", "infra", "nothere", "--write-baseline", "b.json", cwd=module)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == ["ecslint: wrote 3 findings to b.json",
+                                        "ecslint: error: nothere: no such file or directory"]
+
+
+@pytest.mark.parametrize("env, colored", [
+    ({}, False),                                    # a pipe: no colour
+    ({"FORCE_COLOR": "1"}, True),                   # asked for (a CI log that shows colour)
+    ({"FORCE_COLOR": ""}, False),                   # set but empty: not asked
+    ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),  # NO_COLOR wins
+])
+def test_force_color(module, env, colored):
+    base = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
+    proc = subprocess.run([sys.executable, "-m", "ecslint", "check", "infra"], cwd=module,
+                          capture_output=True, text=True, timeout=120, env={**base, **env})
+    assert ("\033[" in proc.stdout) is colored
+    if colored:
+        assert proc.stdout.startswith(
+            "\033[1minfra/cluster.tf:6:5\033[0m: \033[36mECS402\033[0m ")
+    # Never in a file, nor with --no-color.
+    for extra in (["--no-color"], ["--output", "out.txt"]):
+        proc = subprocess.run([sys.executable, "-m", "ecslint", "check", "infra", *extra],
+                              cwd=module, capture_output=True, text=True, timeout=120,
+                              env={**base, **env})
+        assert "\033[" not in proc.stdout
+    assert "\033[" not in (module / "out.txt").read_text()

@@ -115,7 +115,7 @@ def test_hook_fails_on_a_bad_change_and_passes_on_a_good_one(project, hook_repo,
     assert "Traceback" not in bad.stdout
     assert "infra/ecs.tf:13:7: ECS103 container 'api' is capped at memory 512 MiB while 1472 " \
            "of the task's 2048 MiB (72%) is assigned to no container" in bad.stdout
-    assert "Found 1 findings (0 errors, 1 warnings, 0 info)." in bad.stdout
+    assert "Found 1 finding (0 errors, 1 warning, 0 info)." in bad.stdout
     assert "cluster.tf" not in bad.stdout  # ECS401 there is in a file not being committed
 
     (project / "infra" / "ecs.tf").write_text(GOOD.replace("api:1", "api:2"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ecslint.engine import Report
 from ecslint.model import Finding, Severity
-from ecslint.report import summary_line
+from ecslint.report import closing_lines
 
 _COLORS = {Severity.ERROR: "\033[31m", Severity.WARNING: "\033[33m", Severity.INFO: "\033[36m"}
 
@@ -24,5 +24,5 @@ def line(f: Finding, color: bool = False) -> str:
 def render(report: Report, color: bool = False) -> str:
     lines = [line(f, color) for f in report.findings]
     lines += report.sections
-    lines.append(summary_line(report))
-    return "\n".join(lines) + "\n"
+    lines += closing_lines(report)
+    return "".join(ln + "\n" for ln in lines)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ecslint.engine import Report
-from ecslint.report import summary_line
+from ecslint.report import closing_lines
 from ecslint.report.concise_format import line
 
 
@@ -21,5 +21,5 @@ def render(report: Report, color: bool = False) -> str:
             out.append(f"    see {f.url}")
         out.append("")
     out += report.sections
-    out.append(summary_line(report))
-    return "\n".join(out) + "\n"
+    out += closing_lines(report)
+    return "".join(ln + "\n" for ln in out)
