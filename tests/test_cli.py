@@ -294,3 +294,45 @@ def test_force_color(module, env, colored):
                               env={**base, **env})
         assert "\033[" not in proc.stdout
     assert "\033[" not in (module / "out.txt").read_text()
+
+
+def test_two_module_instances_do_not_print_the_same_line(tmp_path):
+    write(tmp_path, {
+        "main.tf": '''
+            module "svc" {
+              source   = "./modules/svc"
+              for_each = { api = 1, worker = 2 }
+              name     = each.key
+            }
+            resource "aws_ecs_cluster" "c" {
+              name = "x"
+            }
+        ''',
+        "modules/svc/main.tf": '''
+            variable "name" {}
+            resource "aws_ecs_task_definition" "this" {
+              family                   = var.name
+              requires_compatibilities = ["FARGATE"]
+              cpu                      = "2048"
+              memory                   = "16384"
+              container_definitions = jsonencode([{ name = "app", image = "a", memory = 4096 }])
+            }
+        ''',
+    })
+    message = ("container 'app' is capped at memory 4096 MiB while 12288 of the task's 16384 "
+               "MiB (75%) is assigned to no container: it is OOM-killed (exit 137) while the "
+               "task still has free memory")
+    where = "modules/svc/main.tf:8:68: ECS103"
+    proc = cli("check", ".", "--select", "ECS103", cwd=tmp_path)
+    assert proc.stdout.splitlines()[:2] == [
+        f'{where} {message} (in module.svc["api"].aws_ecs_task_definition.this)',
+        f'{where} {message} (in module.svc["worker"].aws_ecs_task_definition.this)']
+    github = cli("check", ".", "--select", "ECS103", "--format", "github", cwd=tmp_path).stdout
+    assert len(set(github.splitlines())) == 2
+    # A line that is unique anyway stays as it was.
+    (cluster,) = [ln for ln in cli("check", ".", "--select", "ECS401", cwd=tmp_path)
+                  .stdout.splitlines() if " ECS401 " in ln]
+    assert cluster.startswith("main.tf:7:1: ECS401 ") and "(in " not in cluster
+    doc = json.loads(cli("check", ".", "--select", "ECS103", "--format", "json",
+                         cwd=tmp_path).stdout)
+    assert {f["message"] for f in doc["findings"]} == {message}  # the JSON keeps `resource`

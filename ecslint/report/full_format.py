@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from ecslint.engine import Report
 from ecslint.report import closing_lines
-from ecslint.report.concise_format import line
+from ecslint.report.concise_format import distinct_messages, line
 
 
 def render(report: Report, color: bool = False) -> str:
     out = []
-    for f in report.findings:
-        out.append(line(f, color))
+    for f, message in zip(report.findings, distinct_messages(report.findings), strict=True):
+        out.append(line(f, color, message))
         details = [f"{f.severity.value} {f.name}"]
         if f.resource:
             details.append(f"resource {f.resource}")
