@@ -10,7 +10,8 @@ from typing import Any
 import botocore.session
 
 from ecslint import engine
-from ecslint.audit import AuditError, drift, metrics, render, stops, usage, usage_findings
+from ecslint.audit import AuditError, drift, metrics, render, stops, usage, usage_findings, \
+    wording
 from ecslint.audit.aws import Aws, open_session
 from ecslint.audit.live_model import Live, read_account
 from ecslint.audit.live_related import TargetGroups
@@ -148,7 +149,8 @@ def _audit_region(aws: Aws, request: AuditRequest, settings: Settings, start: da
         found = usage_findings.stop_peaks(by_service.get(result.service.service.address), stop)
         return usage_findings.peaks_text(found)
 
-    findings: list[Finding] = engine.run_rules(live.model, settings, live=True)
+    findings: list[Finding] = [wording.in_live_words(f) for f in
+                               engine.run_rules(live.model, settings, live=True)]
     findings += stops.findings(stopped, options, request.since, peaks)
     findings += usage_findings.findings(usages, options, request.since)
     endpoint = aws.endpoint()
