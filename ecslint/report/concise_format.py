@@ -36,8 +36,9 @@ def line(f: Finding, color: bool = False, message: str | None = None) -> str:
 
 
 def render(report: Report, color: bool = False) -> str:
-    lines = [line(f, color, message) for f, message in
-             zip(report.findings, distinct_messages(report.findings), strict=True)]
+    lines = report.header + [line(f, color, message) for f, message in
+                             zip(report.findings, distinct_messages(report.findings),
+                                 strict=True)]
     lines += report.sections
     lines += closing_lines(report)
     return "".join(ln + "\n" for ln in lines)

@@ -8,7 +8,7 @@ from ecslint.report.concise_format import distinct_messages, line
 
 
 def render(report: Report, color: bool = False) -> str:
-    out = []
+    out = list(report.header)
     for f, message in zip(report.findings, distinct_messages(report.findings), strict=True):
         out.append(line(f, color, message))
         details = [f"{f.severity.value} {f.name}"]
