@@ -33,3 +33,13 @@ def test_an_audit_without_boto3_is_a_one_line_error_not_a_traceback(tmp_path):
     assert (done.returncode, done.stdout) == (2, "")
     assert done.stderr == ("ecslint: error: the audit needs boto3, which is not installed: "
                            "python3 -m pip install boto3\n")
+
+
+def test_the_license_pyproject_names_ships():
+    import hashlib
+
+    assert PROJECT["license"] == "Apache-2.0"
+    assert PROJECT["license-files"] == ["LICENSE"]
+    # The Apache License 2.0 as published at https://www.apache.org/licenses/LICENSE-2.0.txt
+    assert hashlib.sha256((ROOT / "LICENSE").read_bytes()).hexdigest() == \
+        "cfc7749b96f63bd31c3c42b5c471bf756814053e847c10f3eb003417bc523d30"
