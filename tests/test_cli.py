@@ -336,3 +336,13 @@ def test_two_module_instances_do_not_print_the_same_line(tmp_path):
     doc = json.loads(cli("check", ".", "--select", "ECS103", "--format", "json",
                          cwd=tmp_path).stdout)
     assert {f["message"] for f in doc["findings"]} == {message}  # the JSON keeps `resource`
+
+
+def test_doc_urls_carry_the_version_and_the_doc_is_offline_too(tmp_path):
+    from ecslint.checks import ALL_RULES
+
+    for rule in ALL_RULES:
+        assert rule.url == (f"https://github.com/ecslint/ecslint/blob/v{__version__}/rules/"
+                            f"{rule.code}.md")
+    doc = cli("rule", "ECS103", cwd=tmp_path)
+    assert doc.returncode == 0 and doc.stdout.startswith("# ECS103")
