@@ -13,6 +13,7 @@ from ecslint.cache.fsio import FileSystem
 from ecslint.engine import Report, display_path
 from ecslint.inputs import json_shape
 from ecslint.model import EcsModel, InputProblem
+from ecslint.progress import OnProgress
 from ecslint.settings import Settings
 from ecslint.sources import jsonpos, plan, taskdef
 from ecslint.sources.build import build
@@ -34,22 +35,23 @@ def _collector_paused() -> Iterator[None]:
 
 
 def run(paths: Iterable[str], settings: Settings, parser: HclParser | None = None,
-        fs: FileSystem | None = None) -> Report:
+        fs: FileSystem | None = None, progress: OnProgress | None = None) -> Report:
     """Check static inputs. `parser` defaults to the parse cache (ecslint.cache.parse),
-    `fs` to an unrecorded file system."""
+    `fs` to an unrecorded file system; `progress` is told as Terraform roots are done."""
     if parser is None:
         from ecslint.cache.parse import make_parser
 
         parser = make_parser()
     with _collector_paused():
-        return _run(paths, settings, parser, fs or FileSystem())
+        return _run(paths, settings, parser, fs or FileSystem(), progress)
 
 
-def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSystem) -> Report:
+def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSystem,
+         progress: OnProgress | None = None) -> Report:
     inputs = discover.collect(paths, fs)
     report = Report(usage_errors=[f"{p}: no such file or directory" for p in inputs.missing])
     roots, scan = discover.terraform_roots(inputs, fs)
-    result = load(roots, parser, fs, scan, named=inputs.targets or ())
+    result = load(roots, parser, fs, scan, named=inputs.targets or (), progress=progress)
     problems = list(result.problems)
     models = [build(records) for records in result.roots.values() if records]
     suppressions = [s for path, text in result.texts.items()
