@@ -120,6 +120,9 @@ def _shared_options(command_name: str) -> tuple:
         click.option("--statistics", is_flag=True, default=False,
                      help="Print counts per rule after the report."),
         click.option("--no-color", is_flag=True, default=False, help="Disable colored output."),
+        click.option("--progress/--no-progress", default=None,
+                     help="Progress on stderr (default: when it is a terminal and not CI; "
+                          "also ECSLINT_PROGRESS=1/0)."),
     )
 
 
@@ -218,17 +221,24 @@ def exit_code(report, settings) -> int:
 @click.option("--write-baseline", default=None,
               help="Record today's findings in FILE and exit 0.")
 def check(paths, format, output, select, ignore, fail_on, config, statistics, no_color,
-          no_cache, baseline, write_baseline) -> int:
+          progress, no_cache, baseline, write_baseline) -> int:
     """Check Terraform (HCL, plan JSON) and task-definition JSON files."""
     from ecslint.cache.store import disabled_by_env
+    from ecslint.progress import Progress
 
     options = dict(paths=paths, format=format, output=output, select=select, ignore=ignore,
                    fail_on=fail_on, config=config, statistics=statistics, no_color=no_color,
                    no_cache=no_cache, baseline=baseline, write_baseline=write_baseline)
+
+    def shown() -> Progress:
+        # Only a check that takes a while shows how far it got; bound to stderr before
+        # the result cache captures it, so no replay ever holds progress.
+        return Progress.on_stderr("ecslint check", "Terraform roots", progress, delay=2.0)
+
     if no_cache or write_baseline or disabled_by_env():
         from ecslint.cache.fsio import FileSystem
 
-        return _check(FileSystem(), write_file, **options)[0]
+        return _check(FileSystem(), write_file, progress=shown(), **options)[0]
     # The result cache (ecslint.cache.memo): an unchanged run replays its output.
     from ecslint.cache.memo import Memo
 
@@ -236,6 +246,7 @@ def check(paths, format, output, select, ignore, fail_on, config, statistics, no
                  no_color, baseline])
     outputs = memo.replay()
     if outputs is None:
+        options["progress"] = shown()
         outputs = memo.record(lambda fs: _recorded_check(fs, options))
     else:
         for path, text in outputs.files.items():
@@ -255,11 +266,13 @@ def _recorded_check(fs, options: dict) -> tuple[int, dict[str, str]]:
 
 
 def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, config,
-           statistics, no_color, no_cache, baseline, write_baseline
+           statistics, no_color, no_cache, baseline, write_baseline, progress=None
            ) -> tuple[int, dict[str, str]]:
-    """The check: its exit code and the files it wrote (path -> text)."""
+    """The check: its exit code and the files it wrote (path -> text). `progress`: an
+    ecslint.progress.Progress, erased before anything is printed."""
     from ecslint import check as check_mod
     from ecslint.cache.parse import make_parser
+    from ecslint.engine import display_path
 
     written: dict[str, str] = {}
 
@@ -269,7 +282,15 @@ def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, co
 
     paths = list(paths) or ["."]
     settings = settings_for(config, select, ignore, fail_on, fs)
-    report = check_mod.run(paths, settings, make_parser(no_cache), fs)
+    def tell(done: int, total: int, root: str) -> None:
+        progress.update(done, total, display_path(root))
+
+    try:
+        report = check_mod.run(paths, settings, make_parser(no_cache), fs,
+                               tell if progress is not None else None)
+    finally:
+        if progress is not None:
+            progress.close()
     if not report.files and not report.usage_errors:
         report.usage_errors.append("no Terraform or task-definition files found in "
                                    + ", ".join(paths))
@@ -328,7 +349,7 @@ def _baseline_written(report) -> int:
 @_report_options("audit")
 def audit(region, all_regions, profile, cluster, service, since, terraform, max_concurrency,
           allow_empty, format, output, select, ignore, fail_on, config, statistics,
-          no_color) -> int:
+          no_color, progress) -> int:
     """Audit a live AWS account, read-only, and explain why tasks stopped."""
     try:
         from ecslint.audit.command import AuditError, AuditRequest, run_audit
@@ -348,10 +369,15 @@ def audit(region, all_regions, profile, cluster, service, since, terraform, max_
                            all_regions=all_regions, allow_empty=allow_empty)
     if max_concurrency is not None:
         request.max_concurrency = max_concurrency
+    from ecslint.progress import Progress
+
+    shown = Progress.on_stderr("ecslint audit", "steps", progress)
     try:
-        report = run_audit(request, settings)
+        report = run_audit(request, settings, progress=shown.update)
     except AuditError as exc:
         raise UsageError(str(exc)) from None
+    finally:
+        shown.close()
     return emit(report, settings, format, output, statistics, no_color)
 
 

@@ -149,3 +149,17 @@ def test_check_never_imports_boto3():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=60, env=fake_aws_env())
     assert done.stdout.splitlines()[-1] == "1 []"  # exit 1: the fixture has findings
+
+
+def test_progress_when_asked_and_the_report_unchanged(server):
+    env, _ = server
+    runs = [subprocess.run([sys.executable, "-m", "ecslint", "audit", "--format", "json",
+                            *extra], env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+                           capture_output=True, timeout=120) for extra in ([], ["--progress"])]
+    plain, asked = runs
+    assert plain.stderr == b""  # a pipe: none unless asked
+    stderr = asked.stderr.decode()
+    assert stderr.startswith("\r\033[Kecslint audit: 0/3 steps, reading the account")
+    assert stderr.endswith("\r\033[K")  # erased before the report
+    strip = re.compile(r'"window_(start|end)": "[^"]*"')
+    assert strip.sub("", asked.stdout.decode()) == strip.sub("", plain.stdout.decode())
