@@ -35,19 +35,22 @@ def _collector_paused() -> Iterator[None]:
 
 
 def run(paths: Iterable[str], settings: Settings, parser: HclParser | None = None,
-        fs: FileSystem | None = None, progress: OnProgress | None = None) -> Report:
+        fs: FileSystem | None = None, progress: OnProgress | None = None,
+        walk_json: bool = False) -> Report:
     """Check static inputs. `parser` defaults to the parse cache (ecslint.cache.parse),
-    `fs` to an unrecorded file system; `progress` is told as Terraform roots are done."""
+    `fs` to an unrecorded file system; `progress` is told as Terraform roots are done.
+    `walk_json`: named JSON files are scoped as a directory walk scopes them (the
+    pre-commit hook names every changed .json, ECS or not)."""
     if parser is None:
         from ecslint.cache.parse import make_parser
 
         parser = make_parser()
     with _collector_paused():
-        return _run(paths, settings, parser, fs or FileSystem(), progress)
+        return _run(paths, settings, parser, fs or FileSystem(), progress, walk_json)
 
 
 def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSystem,
-         progress: OnProgress | None = None) -> Report:
+         progress: OnProgress | None = None, walk_json: bool = False) -> Report:
     inputs = discover.collect(paths, fs)
     report = Report(usage_errors=[f"{p}: no such file or directory" for p in inputs.missing])
     roots, scan = discover.terraform_roots(inputs, fs)
@@ -62,7 +65,7 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
         if path in result.read_by_functions:
             continue  # read by file()/templatefile(): checked as part of its module
         files.add(path)
-        model, problem = _json_input(path, fs, path in inputs.named)
+        model, problem = _json_input(path, fs, path in inputs.named and not walk_json)
         if problem is not None:
             problems.append(problem)
         elif model is not None:

@@ -220,15 +220,20 @@ def exit_code(report, settings) -> int:
               help="Report only findings not recorded in this baseline file.")
 @click.option("--write-baseline", default=None,
               help="Record today's findings in FILE and exit 0.")
+@click.option("--skip-non-ecs-json", is_flag=True, default=False,
+              help="Scope named JSON files as a directory walk does: one that does not parse "
+                   "is ECS001 only if it looks like a task definition or a plan (the "
+                   "pre-commit hook passes it).")
 def check(paths, format, output, select, ignore, fail_on, config, statistics, no_color,
-          progress, no_cache, baseline, write_baseline) -> int:
+          progress, no_cache, baseline, write_baseline, skip_non_ecs_json) -> int:
     """Check Terraform (HCL, plan JSON) and task-definition JSON files."""
     from ecslint.cache.store import disabled_by_env
     from ecslint.progress import Progress
 
     options = dict(paths=paths, format=format, output=output, select=select, ignore=ignore,
                    fail_on=fail_on, config=config, statistics=statistics, no_color=no_color,
-                   no_cache=no_cache, baseline=baseline, write_baseline=write_baseline)
+                   no_cache=no_cache, baseline=baseline, write_baseline=write_baseline,
+                   skip_non_ecs_json=skip_non_ecs_json)
 
     def shown() -> Progress:
         # Only a check that takes a while shows how far it got; bound to stderr before
@@ -243,7 +248,7 @@ def check(paths, format, output, select, ignore, fail_on, config, statistics, no
     from ecslint.cache.memo import Memo
 
     memo = Memo(["check", paths, format, output, select, ignore, fail_on, config, statistics,
-                 no_color, baseline])
+                 no_color, baseline, skip_non_ecs_json])
     outputs = memo.replay()
     if outputs is None:
         options["progress"] = shown()
@@ -266,8 +271,8 @@ def _recorded_check(fs, options: dict) -> tuple[int, dict[str, str]]:
 
 
 def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, config,
-           statistics, no_color, no_cache, baseline, write_baseline, progress=None
-           ) -> tuple[int, dict[str, str]]:
+           statistics, no_color, no_cache, baseline, write_baseline, skip_non_ecs_json=False,
+           progress=None) -> tuple[int, dict[str, str]]:
     """The check: its exit code and the files it wrote (path -> text). `progress`: an
     ecslint.progress.Progress, erased before anything is printed."""
     from ecslint import check as check_mod
@@ -287,7 +292,8 @@ def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, co
 
     try:
         report = check_mod.run(paths, settings, make_parser(no_cache), fs,
-                               tell if progress is not None else None)
+                               tell if progress is not None else None,
+                               walk_json=skip_non_ecs_json)
     finally:
         if progress is not None:
             progress.close()

@@ -346,3 +346,17 @@ def test_doc_urls_carry_the_version_and_the_doc_is_offline_too(tmp_path):
                             f"{rule.code}.md")
     doc = cli("rule", "ECS103", cwd=tmp_path)
     assert doc.returncode == 0 and doc.stdout.startswith("# ECS103")
+
+
+def test_the_hook_skips_named_json_that_is_not_ecs(tmp_path):
+    """pre-commit names every changed .json; `--skip-non-ecs-json` (the hook's entry) scopes
+    them as a directory walk does. Named without it, a broken JSON file is still ECS001."""
+    write(tmp_path, {"tsconfig.json": '{\n  // comments\n  "compilerOptions": {},\n}\n',
+                     "empty.json": "",
+                     "td.json": '{"family": "x", "containerDefinitions": [,]}\n'})
+    skipped = cli("check", "--skip-non-ecs-json", "tsconfig.json", "empty.json", cwd=tmp_path)
+    assert (skipped.returncode, skipped.stdout) == (0, "No findings.\n")
+    broken = cli("check", "--skip-non-ecs-json", "td.json", cwd=tmp_path)
+    assert broken.returncode == 2 and broken.stdout.startswith("td.json:1:42: ECS001 ")
+    named = cli("check", "tsconfig.json", cwd=tmp_path)
+    assert named.returncode == 2 and " ECS001 invalid JSON" in named.stdout
