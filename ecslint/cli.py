@@ -190,6 +190,7 @@ def emit(report, settings, fmt: str | None, output: str | None, statistics: bool
         write(output, text)
     else:
         sys.stdout.write(text)
+        sys.stdout.flush()
     if statistics:
         counts = Counter((f.code, f.name) for f in report.findings)
         stream = sys.stderr if output is None and not human else sys.stdout
@@ -256,8 +257,11 @@ def check(paths, format, output, select, ignore, fail_on, config, statistics, no
     else:
         for path, text in outputs.files.items():
             write_file(path, text)
-    sys.stdout.write(outputs.stdout)
-    sys.stderr.write(outputs.stderr)
+    # Flushed here, not at exit: a caller in the same process (click 8.2's CliRunner) reads
+    # the streams when the command returns.
+    for stream, text in ((sys.stdout, outputs.stdout), (sys.stderr, outputs.stderr)):
+        stream.write(text)
+        stream.flush()
     return outputs.code
 
 
@@ -287,6 +291,7 @@ def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, co
 
     paths = list(paths) or ["."]
     settings = settings_for(config, select, ignore, fail_on, fs)
+
     def tell(done: int, total: int, root: str) -> None:
         progress.update(done, total, display_path(root))
 
@@ -357,6 +362,8 @@ def audit(region, all_regions, profile, cluster, service, since, terraform, max_
           allow_empty, format, output, select, ignore, fail_on, config, statistics,
           no_color, progress) -> int:
     """Audit a live AWS account, read-only, and explain why tasks stopped."""
+    from ecslint.progress import Progress
+
     try:
         from ecslint.audit.command import AuditError, AuditRequest, run_audit
     except ModuleNotFoundError as exc:
@@ -375,8 +382,6 @@ def audit(region, all_regions, profile, cluster, service, since, terraform, max_
                            all_regions=all_regions, allow_empty=allow_empty)
     if max_concurrency is not None:
         request.max_concurrency = max_concurrency
-    from ecslint.progress import Progress
-
     shown = Progress.on_stderr("ecslint audit", "steps", progress)
     try:
         report = run_audit(request, settings, progress=shown.update)

@@ -68,9 +68,9 @@ def summary_line(report: Report) -> str:
     if not n:
         return "No findings."
     if n == 1:
-        errors, warnings = ("1 error", "0 warnings") if counts["error"] else \
-            ("0 errors", "1 warning" if counts["warning"] else "0 warnings")
-        return f"Found 1 finding ({errors}, {warnings}, {counts['info']} info)."
+        error = "1 error" if counts["error"] else "0 errors"
+        warning = "1 warning" if counts["warning"] else "0 warnings"
+        return f"Found 1 finding ({error}, {warning}, {counts['info']} info)."
     return (f"Found {n} findings ({counts['error']} errors, {counts['warning']} warnings, "
             f"{counts['info']} info).")
 
