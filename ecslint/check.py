@@ -14,6 +14,7 @@ from ecslint.cache.fsio import FileSystem
 from ecslint.engine import Report, display_path
 from ecslint.inputs import json_shape
 from ecslint.model import EcsModel, InputProblem
+from ecslint.progress import OnProgress
 from ecslint.settings import Settings
 from ecslint.sources import jsonpos, plan, taskdef
 from ecslint.sources.build import build
@@ -35,15 +36,18 @@ def _collector_paused() -> Iterator[None]:
 
 
 def run(paths: Iterable[str], settings: Settings, parser: HclParser | None = None,
-        fs: FileSystem | None = None) -> Report:
+        fs: FileSystem | None = None, progress: OnProgress | None = None,
+        walk_json: bool = False) -> Report:
     """Check static inputs. `parser` defaults to the parse cache (ecslint.cache.parse),
-    `fs` to an unrecorded file system."""
+    `fs` to an unrecorded file system; `progress` is told as Terraform roots are done.
+    `walk_json`: named JSON files are scoped as a directory walk scopes them (the
+    pre-commit hook names every changed .json, ECS or not)."""
     if parser is None:
         from ecslint.cache.parse import make_parser
 
         parser = make_parser()
     with _collector_paused():
-        return _run(paths, settings, parser, fs or FileSystem())
+        return _run(paths, settings, parser, fs or FileSystem(), progress, walk_json)
 
 
 @dataclass
@@ -57,8 +61,9 @@ class Loaded:
     files: set[str]  # every input file read
 
 
-def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSystem) -> Report:
-    loaded = load_inputs(paths, parser, fs)
+def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSystem,
+         progress: OnProgress | None = None, walk_json: bool = False) -> Report:
+    loaded = load_inputs(paths, parser, fs, progress, walk_json)
     inputs = loaded.inputs
     report = Report(usage_errors=[f"{p}: no such file or directory" for p in inputs.missing])
     shown, files = None, loaded.files
@@ -71,12 +76,13 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
     return report
 
 
-def load_inputs(paths: Iterable[str], parser: HclParser, fs: FileSystem) -> Loaded:
+def load_inputs(paths: Iterable[str], parser: HclParser, fs: FileSystem,
+                progress: OnProgress | None = None, walk_json: bool = False) -> Loaded:
     """Discover the inputs of `paths` and load them into models: one per Terraform root
     module, one per task-definition or plan JSON file."""
     inputs = discover.collect(paths, fs)
     roots, scan = discover.terraform_roots(inputs, fs)
-    result = load(roots, parser, fs, scan, named=inputs.targets or ())
+    result = load(roots, parser, fs, scan, named=inputs.targets or (), progress=progress)
     problems = list(result.problems)
     models = [build(records) for records in result.roots.values() if records]
     suppressions = [s for path, text in result.texts.items()
@@ -87,7 +93,7 @@ def load_inputs(paths: Iterable[str], parser: HclParser, fs: FileSystem) -> Load
         if path in result.read_by_functions:
             continue  # read by file()/templatefile(): checked as part of its module
         files.add(path)
-        model, problem = _json_input(path, fs, path in inputs.named)
+        model, problem = _json_input(path, fs, path in inputs.named and not walk_json)
         if problem is not None:
             problems.append(problem)
         elif model is not None:

@@ -33,16 +33,27 @@ class _Argument(click.Argument):
 
 
 class _Command(click.Command):
-    """Lists the arguments and their help texts in an "Arguments" section before the options."""
+    """Lists the arguments and their help texts in an "Arguments" section before the options.
 
-    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+    The help is laid out here, section by section, so that it is the same on every click
+    from 8.2: click 8.5 writes a section of documented arguments of its own
+    (`format_arguments`, called by its `format_help`), which this replaces.
+    """
+
+    def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.format_usage(ctx, formatter)
+        self.format_help_text(ctx, formatter)
+        self.format_arguments(ctx, formatter)
+        self.format_options(ctx, formatter)
+        self.format_epilog(ctx, formatter)
+
+    def format_arguments(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(param.get_usage_pieces(ctx)[0],
                  (param.help or "") + (" [required]" if param.required else ""))
                 for param in self.get_params(ctx) if isinstance(param, _Argument)]
         if rows:
             with formatter.section("Arguments"):
                 formatter.write_dl(rows)
-        super().format_options(ctx, formatter)
 
 
 class _Group(click.Group):
@@ -109,6 +120,9 @@ def _shared_options(command_name: str) -> tuple:
         click.option("--statistics", is_flag=True, default=False,
                      help="Print counts per rule after the report."),
         click.option("--no-color", is_flag=True, default=False, help="Disable colored output."),
+        click.option("--progress/--no-progress", default=None,
+                     help="Progress on stderr (default: when it is a terminal and not CI; "
+                          "also ECSLINT_PROGRESS=1/0)."),
     )
 
 
@@ -149,37 +163,50 @@ def write_file(path: str, text: str) -> None:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
+def use_color(no_color: bool, output: str | None, human: bool) -> bool:
+    """Colour for people reading a terminal: never in a file or a machine format, never
+    with --no-color or NO_COLOR; FORCE_COLOR asks for it where stdout is not a terminal
+    (a CI log that shows colour). Both variables count when set and not empty."""
+    if no_color or output is not None or not human or os.environ.get("NO_COLOR"):
+        return False
+    return bool(os.environ.get("FORCE_COLOR")) or sys.stdout.isatty()
+
+
 def emit(report, settings, fmt: str | None, output: str | None, statistics: bool,
-         no_color: bool, write: Writer = write_file) -> int:
-    """Print or write the report; the exit code."""
+         no_color: bool, write: Writer = write_file, fs=None) -> int:
+    """Print or write the report, then any usage errors (last, where they are seen: the
+    same order whether the output is replayed from the result cache or not); the exit
+    code. `fs`: the run's file system (ecslint.cache.fsio), for formats that look at it."""
     from collections import Counter
 
+    from ecslint.cache.fsio import FileSystem
     from ecslint.report import render
 
     fmt_name = fmt or "concise"
     human = FORMATS[fmt_name].human
-    to_tty = output is None and sys.stdout.isatty()
-    color = to_tty and not no_color and not os.environ.get("NO_COLOR") and human
-    text = render(report, fmt_name, color=color)
-    for message in report.usage_errors:
-        click.echo(f"ecslint: error: {message}", err=True)
+    text = render(report, fmt_name, color=use_color(no_color, output, human),
+                  fail_on=settings.fail_on, fs=fs or FileSystem())
     if output:
         write(output, text)
     else:
         sys.stdout.write(text)
+        sys.stdout.flush()
     if statistics:
         counts = Counter((f.code, f.name) for f in report.findings)
         stream = sys.stderr if output is None and not human else sys.stdout
         for (code, name), n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])):
             stream.write(f"{n:5d}\t{code}\t{name}\n")
+    for message in report.usage_errors:
+        click.echo(f"ecslint: error: {message}", err=True)
     return exit_code(report, settings)
 
 
 def exit_code(report, settings) -> int:
+    from ecslint.report import fails
+
     if report.usage_errors or report.parse_errors:
         return EXIT_USAGE
-    threshold = settings.fail_on.rank
-    if any(f.severity.rank >= threshold for f in report.findings):
+    if any(fails(f, settings.fail_on) for f in report.findings):
         return EXIT_FINDINGS
     return EXIT_OK
 
@@ -194,31 +221,47 @@ def exit_code(report, settings) -> int:
               help="Report only findings not recorded in this baseline file.")
 @click.option("--write-baseline", default=None,
               help="Record today's findings in FILE and exit 0.")
+@click.option("--skip-non-ecs-json", is_flag=True, default=False,
+              help="Scope named JSON files as a directory walk does: one that does not parse "
+                   "is ECS001 only if it looks like a task definition or a plan (the "
+                   "pre-commit hook passes it).")
 def check(paths, format, output, select, ignore, fail_on, config, statistics, no_color,
-          no_cache, baseline, write_baseline) -> int:
+          progress, no_cache, baseline, write_baseline, skip_non_ecs_json) -> int:
     """Check Terraform (HCL, plan JSON) and task-definition JSON files."""
     from ecslint.cache.store import disabled_by_env
+    from ecslint.progress import Progress
 
     options = dict(paths=paths, format=format, output=output, select=select, ignore=ignore,
                    fail_on=fail_on, config=config, statistics=statistics, no_color=no_color,
-                   no_cache=no_cache, baseline=baseline, write_baseline=write_baseline)
+                   no_cache=no_cache, baseline=baseline, write_baseline=write_baseline,
+                   skip_non_ecs_json=skip_non_ecs_json)
+
+    def shown() -> Progress:
+        # Only a check that takes a while shows how far it got; bound to stderr before
+        # the result cache captures it, so no replay ever holds progress.
+        return Progress.on_stderr("ecslint check", "Terraform roots", progress, delay=2.0)
+
     if no_cache or write_baseline or disabled_by_env():
         from ecslint.cache.fsio import FileSystem
 
-        return _check(FileSystem(), write_file, **options)[0]
+        return _check(FileSystem(), write_file, progress=shown(), **options)[0]
     # The result cache (ecslint.cache.memo): an unchanged run replays its output.
     from ecslint.cache.memo import Memo
 
     memo = Memo(["check", paths, format, output, select, ignore, fail_on, config, statistics,
-                 no_color, baseline])
+                 no_color, baseline, skip_non_ecs_json])
     outputs = memo.replay()
     if outputs is None:
+        options["progress"] = shown()
         outputs = memo.record(lambda fs: _recorded_check(fs, options))
     else:
         for path, text in outputs.files.items():
             write_file(path, text)
-    sys.stdout.write(outputs.stdout)
-    sys.stderr.write(outputs.stderr)
+    # Flushed here, not at exit: a caller in the same process (click 8.2's CliRunner) reads
+    # the streams when the command returns.
+    for stream, text in ((sys.stdout, outputs.stdout), (sys.stderr, outputs.stderr)):
+        stream.write(text)
+        stream.flush()
     return outputs.code
 
 
@@ -232,11 +275,13 @@ def _recorded_check(fs, options: dict) -> tuple[int, dict[str, str]]:
 
 
 def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, config,
-           statistics, no_color, no_cache, baseline, write_baseline
-           ) -> tuple[int, dict[str, str]]:
-    """The check: its exit code and the files it wrote (path -> text)."""
+           statistics, no_color, no_cache, baseline, write_baseline, skip_non_ecs_json=False,
+           progress=None) -> tuple[int, dict[str, str]]:
+    """The check: its exit code and the files it wrote (path -> text). `progress`: an
+    ecslint.progress.Progress, erased before anything is printed."""
     from ecslint import check as check_mod
     from ecslint.cache.parse import make_parser
+    from ecslint.engine import display_path
 
     written: dict[str, str] = {}
 
@@ -246,7 +291,17 @@ def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, co
 
     paths = list(paths) or ["."]
     settings = settings_for(config, select, ignore, fail_on, fs)
-    report = check_mod.run(paths, settings, make_parser(no_cache), fs)
+
+    def tell(done: int, total: int, root: str) -> None:
+        progress.update(done, total, display_path(root))
+
+    try:
+        report = check_mod.run(paths, settings, make_parser(no_cache), fs,
+                               tell if progress is not None else None,
+                               walk_json=skip_non_ecs_json)
+    finally:
+        if progress is not None:
+            progress.close()
     if not report.files and not report.usage_errors:
         report.usage_errors.append("no Terraform or task-definition files found in "
                                    + ", ".join(paths))
@@ -256,15 +311,33 @@ def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, co
         try:
             if write_baseline:
                 n = baseline_mod.write(report.findings, write_baseline)
-                click.echo(f"ecslint: wrote {n} findings to {write_baseline}", err=True)
-                # Parse errors are never baselined: they must fail until fixed.
-                failed = report.usage_errors or report.parse_errors
-                return (EXIT_USAGE if failed else EXIT_OK), written
+                click.echo(f"ecslint: wrote {n} finding{'' if n == 1 else 's'} to "
+                           f"{write_baseline}", err=True)
+                return _baseline_written(report), written
             report.findings = baseline_mod.filter_new(report.findings,
                                                       baseline_mod.load(baseline, fs))
         except baseline_mod.BaselineError as exc:
             raise UsageError(str(exc)) from None
-    return emit(report, settings, format, output, statistics, no_color, keep), written
+    return emit(report, settings, format, output, statistics, no_color, keep, fs), written
+
+
+def _baseline_written(report) -> int:
+    """After --write-baseline: exit 0, or say why not and exit 2. Parse errors are never
+    baselined (they must fail until fixed), so they are shown here, where nothing else
+    shows them."""
+    from ecslint.report.concise_format import line
+
+    broken = [f for f in report.findings if f.code == "ECS001"]
+    for f in broken:
+        click.echo(line(f), err=True)
+    for message in report.usage_errors:
+        click.echo(f"ecslint: error: {message}", err=True)
+    if broken:
+        n = len(broken)
+        click.echo(f"ecslint: error: {n} parse error{'' if n == 1 else 's'} above (ECS001, "
+                   f"never baselined): fix {'it' if n == 1 else 'them'}, then write the "
+                   "baseline again", err=True)
+    return EXIT_USAGE if broken or report.usage_errors else EXIT_OK
 
 
 @app.command()
@@ -287,9 +360,18 @@ def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, co
 @_report_options("audit")
 def audit(region, all_regions, profile, cluster, service, since, terraform, max_concurrency,
           allow_empty, format, output, select, ignore, fail_on, config, statistics,
-          no_color) -> int:
+          no_color, progress) -> int:
     """Audit a live AWS account, read-only, and explain why tasks stopped."""
-    from ecslint.audit.command import AuditError, AuditRequest, run_audit
+    from ecslint.progress import Progress
+
+    try:
+        from ecslint.audit.command import AuditError, AuditRequest, run_audit
+    except ModuleNotFoundError as exc:
+        # boto3 is a dependency; an install made with --no-deps (or a broken one) lacks it.
+        if (exc.name or "").split(".")[0] not in ("boto3", "botocore"):
+            raise
+        raise UsageError(f"the audit needs {exc.name.split('.')[0]}, which is not installed: "
+                         "python3 -m pip install boto3") from None
 
     if all_regions and region:
         raise UsageError("--all-regions and --region exclude each other")
@@ -300,10 +382,13 @@ def audit(region, all_regions, profile, cluster, service, since, terraform, max_
                            all_regions=all_regions, allow_empty=allow_empty)
     if max_concurrency is not None:
         request.max_concurrency = max_concurrency
+    shown = Progress.on_stderr("ecslint audit", "steps", progress)
     try:
-        report = run_audit(request, settings)
+        report = run_audit(request, settings, progress=shown.update)
     except AuditError as exc:
         raise UsageError(str(exc)) from None
+    finally:
+        shown.close()
     return emit(report, settings, format, output, statistics, no_color)
 
 

@@ -29,8 +29,10 @@ class Report:
     usage_errors: list[str] = field(default_factory=list)
     # Extra JSON keys some commands attach (the audit's stop causes) ...
     extra: dict = field(default_factory=dict)
-    # ... and the same as pre-rendered text blocks for concise/full output.
+    # ... and the same as pre-rendered text blocks for concise/full output: after the
+    # findings, and (header) before them.
     sections: list[str] = field(default_factory=list)
+    header: list[str] = field(default_factory=list)
 
     @property
     def parse_errors(self) -> int:

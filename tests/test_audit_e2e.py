@@ -49,9 +49,16 @@ def test_text_report(server):
     done = ecslint_audit(env, "--region", REGION)
     assert (done.returncode, done.stderr) == (1, "")
     lines = done.stdout.splitlines()
+    # What was audited first, then the findings, then the tables.
+    endpoint = env["AWS_ENDPOINT_URL"]
+    assert re.fullmatch(
+        rf"Live audit of account 123456789012, region us-east-1, endpoint {endpoint}; window "
+        r"24h \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\); 1 cluster, "
+        r"2 services\.", lines[0])
+    assert lines[1] == ""
     target = re.escape("arn:aws:application-autoscaling:us-east-1:123456789012:scalable-target/")
     assert [re.sub(target + r"\w+", "<scalable-target>", line.split(" ", 2)[0] + " "
-                   + line.split(" ", 2)[1]) for line in lines[:16]] == [
+                   + line.split(" ", 2)[1]) for line in lines[2:18]] == [
         "<scalable-target>: ECS302", "<scalable-target>: ECS303", "<scalable-target>: ECS303",
         f"{arns['asg']}: ECS301",
         "arn:aws:cloudwatch:us-east-1:123456789012:alarm:prod-cpu-reservation: ECS301",
@@ -62,12 +69,6 @@ def test_text_report(server):
         "arn:aws:ecs:us-east-1:123456789012:task-definition/api:1: ECS403",
         "arn:aws:ecs:us-east-1:123456789012:task-definition/worker:1: ECS403",
         f"{arns['tg']}: ECS201"]
-    endpoint = env["AWS_ENDPOINT_URL"]
-    assert lines[16] == ""
-    assert re.fullmatch(
-        rf"Live audit of account 123456789012, region us-east-1, endpoint {endpoint}; window "
-        r"24h \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ to \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\); 1 cluster, "
-        r"2 services\.", lines[17])
     task = arns["task"].rsplit("/", 1)[1]
     reason = f"Task failed ELB health checks in (target-group {arns['tg']})"
     source = "AWS/ECS service utilization x task size"
@@ -148,3 +149,17 @@ def test_check_never_imports_boto3():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, timeout=60, env=fake_aws_env())
     assert done.stdout.splitlines()[-1] == "1 []"  # exit 1: the fixture has findings
+
+
+def test_progress_when_asked_and_the_report_unchanged(server):
+    env, _ = server
+    runs = [subprocess.run([sys.executable, "-m", "ecslint", "audit", "--format", "json",
+                            *extra], env={**env, "PYTHONPATH": str(ROOT)}, cwd=ROOT,
+                           capture_output=True, timeout=120) for extra in ([], ["--progress"])]
+    plain, asked = runs
+    assert plain.stderr == b""  # a pipe: none unless asked
+    stderr = asked.stderr.decode()
+    assert stderr.startswith("\r\033[Kecslint audit: 0/3 steps, reading the account")
+    assert stderr.endswith("\r\033[K")  # erased before the report
+    strip = re.compile(r'"window_(start|end)": "[^"]*"')
+    assert strip.sub("", asked.stdout.decode()) == strip.sub("", plain.stdout.decode())

@@ -181,12 +181,14 @@ def test_report_data_and_text_sections(account):
         {"cluster": "prod", "service": "worker", "service_arn": account["worker"],
          "verified": True, "stops": []}]
     assert doc["not_verified"] == []
-    assert report.sections[1].startswith(
+    # What was audited comes before the findings; the tables after them.
+    assert report.header[0].startswith(
         "Live audit of account 123456789012, region us-east-1; window 24h (")
+    assert report.header[1:] == [""]
     source = "AWS/ECS service utilization x task size"
     no_rules = ("  ECS906/ECS907 not verified: no per-container metrics (Container Insights is "
                 "disabled on the cluster).")
-    assert report.sections[3:] == [
+    assert report.sections[1:] == [
         "Usage of prod/api against its limits (peaks in the window; limits of revision "
         "api:1):\n"
         "  CONTAINER  MEMORY PEAK  OF ITS LIMIT                       CPU PEAK     OF ITS SHARE"

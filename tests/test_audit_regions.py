@@ -53,10 +53,13 @@ def cli(*args: str):
 def test_each_region_is_its_own_section_and_json_entry(account):
     report = audit(regions=["us-east-1", EU])
     assert report.usage_errors == []
-    headers = [s for s in report.sections if s.startswith("Live audit of")]
+    headers = [s for s in report.header if s.startswith("Live audit of")]
     assert [h.split(";")[0] for h in headers] == [
         "Live audit of account 123456789012, region us-east-1",
         f"Live audit of account 123456789012, region {EU}"]
+    # The tables follow the findings, under each region's name.
+    assert [s for s in report.sections if s.startswith("Region ")] == [
+        "Region us-east-1:", f"Region {EU}:"]
     doc = json.loads(render(report, "json"))
     assert (doc["audit"]["region"], doc["audit"]["regions"]) == (None, ["us-east-1", EU])
     assert doc["audit"]["services"] == ["us-east-1/prod/app", f"{EU}/prod-eu/app"]
@@ -137,5 +140,5 @@ def test_a_missing_cluster_or_service_in_one_region_stops_the_audit_unless_allow
         audit(services=["nope"])
     report = audit(clusters=["staging", "prod"], allow_empty=True)
     assert report.usage_errors == []
-    header = next(s for s in report.sections if s.startswith("Live audit of"))
+    header = next(s for s in report.header if s.startswith("Live audit of"))
     assert header.endswith("1 cluster, 1 service. Not found (--allow-empty): cluster staging.")

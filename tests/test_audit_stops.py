@@ -347,7 +347,7 @@ def test_whole_audit_reports_causes_with_ecs901_and_ecs902(moto_rest):
     assert doc["stopped_tasks"][0]["stops"][2]["containers"] == [
         {"name": "exporter", "exit_code": 143, "reason": None},
         {"name": "web", "exit_code": 137, "reason": OOM}]
-    table = report.sections[5]
+    table = next(s for s in report.sections if s.startswith("Stopped tasks of"))
     assert table.splitlines() == [
         "Stopped tasks of shop/checkout (max CPU 98.7%, max memory no data, max "
         "TargetResponseTime no data (checkout)):",

@@ -76,7 +76,7 @@ def test_line_shifts_do_not_make_findings_new_but_new_resources_do(project):
         "infra/ecs.tf:71:3: ECS403 no container collects task-metadata stats "
         "(${ECS_CONTAINER_METADATA_URI_V4}/task/stats): per-container memory peaks and CPU "
         "throttling go unrecorded, so an OOM kill or CPU starvation cannot be diagnosed",
-        "Found 1 findings (0 errors, 1 warnings, 0 info).",
+        "Found 1 finding (0 errors, 1 warning, 0 info).",
     ]
 
 
@@ -101,7 +101,14 @@ def test_paths_are_relative_to_the_baseline_file(project):
 def test_parse_errors_are_never_baselined(project):
     (project / "infra" / "broken.tf").write_text('resource "aws_ecs_cluster" "x" {\n')
     proc = cli(project, "infra", "--write-baseline", "baseline.json")
-    assert proc.stderr == "ecslint: wrote 5 findings to baseline.json\n"  # not the ECS001
+    assert proc.returncode == 2
+    # The ECS001 is not recorded, and the exit code 2 says why.
+    assert proc.stderr.splitlines() == [
+        "ecslint: wrote 5 findings to baseline.json",
+        "infra/broken.tf:1:33: ECS001 invalid HCL: unexpected end of file (unclosed block or "
+        "string?)",
+        "ecslint: error: 1 parse error above (ECS001, never baselined): fix it, then write the "
+        "baseline again"]
     proc = cli(project, "infra", "--baseline", "baseline.json")
     assert proc.returncode == 2
     assert [ln.split(" ")[1] for ln in proc.stdout.splitlines()[:-1]] == ["ECS001"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -201,3 +202,166 @@ def test_root_calling_only_an_installed_registry_module_is_checked(tmp_path):
     doc = json.loads(cli("check", ".", "--format", "json", "--no-cache", cwd=tmp_path).stdout)
     assert [(f["code"], f["resource"]) for f in doc["findings"]] == [
         ("ECS401", "module.ecs.aws_ecs_cluster.c")]
+
+
+@pytest.mark.parametrize("command", ["check", "audit", "rules", "rule"])
+def test_help_lists_each_argument_once_whatever_the_click_version(command):
+    """click 8.5 writes a section of documented arguments of its own; ours replaces it."""
+    import click
+    from click.testing import CliRunner
+
+    from ecslint.cli import _Argument, app
+
+    result = CliRunner().invoke(app, [command, "--help"], prog_name="ecslint")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    arguments = [p for p in app.commands[command].params if isinstance(p, click.Argument)]
+    assert all(isinstance(p, _Argument) and p.help for p in arguments)
+    assert lines.count("Arguments:") == (1 if arguments else 0)
+    assert "Positional arguments:" not in lines
+    assert lines.count("Options:") == 1
+    for param in arguments:
+        metavar = param.get_usage_pieces(click.Context(app.commands[command]))[0]
+        rows = [ln for ln in lines if ln.startswith(f"  {metavar}  ")]
+        assert rows == [f"  {metavar}  {param.help}" + (" [required]" if param.required
+                                                         else "")], result.output
+    if arguments:
+        assert lines.index("Arguments:") < lines.index("Options:")
+
+
+@pytest.mark.parametrize("severities, line", [
+    ([], "No findings."),
+    (["error"], "Found 1 finding (1 error, 0 warnings, 0 info)."),
+    (["warning"], "Found 1 finding (0 errors, 1 warning, 0 info)."),
+    (["info"], "Found 1 finding (0 errors, 0 warnings, 1 info)."),
+    # Any other number: interface.md's wording exactly, which scripts parse.
+    (["error", "warning"], "Found 2 findings (1 errors, 1 warnings, 0 info)."),
+    (["info"] * 3, "Found 3 findings (0 errors, 0 warnings, 3 info)."),
+])
+def test_summary_line(severities, line):
+    from ecslint.engine import Report
+    from ecslint.model import Finding, Severity
+    from ecslint.report import summary_line
+
+    report = Report(findings=[Finding("ECS101", "n", Severity(s), "m", "a.tf", i + 1, 1)
+                              for i, s in enumerate(severities)])
+    assert summary_line(report) == line
+
+
+def test_a_path_that_does_not_exist_is_no_clean_run(module):
+    proc = cli("check", "nothere", cwd=module)
+    assert (proc.returncode, proc.stdout) == (2, "")  # not "No findings."
+    assert proc.stderr == "ecslint: error: nothere: no such file or directory\n"
+    # Beside a path that has findings: those are shown, the error comes last.
+    proc = cli("check", "infra/task.tf", "nothere", "--no-cache", cwd=module)
+    assert proc.returncode == 2
+    assert proc.stdout.splitlines()[-1] == "Found 2 findings (0 errors, 2 warnings, 0 info)."
+    assert proc.stderr == "ecslint: error: nothere: no such file or directory\n"
+
+
+def test_usage_errors_come_after_the_report_cached_or_not(module):
+    """On a terminal stdout and stderr interleave: the error is the last thing shown, in a
+    replay from the result cache as in a fresh run."""
+    code = ("import sys\nfrom ecslint import cli\nsys.stderr = sys.stdout\n"
+            "sys.argv = ['ecslint', 'check', 'infra/task.tf', 'nothere']\ncli.main()\n")
+    env = {**os.environ, "ECSLINT_CACHE_DIR": str(module / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", code], cwd=module, capture_output=True,
+                           text=True, timeout=120, env=env).stdout for _ in range(2)]
+    assert runs[0] == runs[1]
+    assert runs[0].splitlines()[-1] == "ecslint: error: nothere: no such file or directory"
+
+
+def test_write_baseline_says_why_it_exits_2(module):
+    proc = cli("check", "infra", "nothere", "--write-baseline", "b.json", cwd=module)
+    assert proc.returncode == 2
+    assert proc.stderr.splitlines() == ["ecslint: wrote 3 findings to b.json",
+                                        "ecslint: error: nothere: no such file or directory"]
+
+
+@pytest.mark.parametrize("env, colored", [
+    ({}, False),                                    # a pipe: no colour
+    ({"FORCE_COLOR": "1"}, True),                   # asked for (a CI log that shows colour)
+    ({"FORCE_COLOR": ""}, False),                   # set but empty: not asked
+    ({"FORCE_COLOR": "1", "NO_COLOR": "1"}, False),  # NO_COLOR wins
+])
+def test_force_color(module, env, colored):
+    base = {k: v for k, v in os.environ.items() if k not in ("FORCE_COLOR", "NO_COLOR")}
+    proc = subprocess.run([sys.executable, "-m", "ecslint", "check", "infra"], cwd=module,
+                          capture_output=True, text=True, timeout=120, env={**base, **env})
+    assert ("\033[" in proc.stdout) is colored
+    if colored:
+        assert proc.stdout.startswith(
+            "\033[1minfra/cluster.tf:6:5\033[0m: \033[36mECS402\033[0m ")
+    # Never in a file, nor with --no-color.
+    for extra in (["--no-color"], ["--output", "out.txt"]):
+        proc = subprocess.run([sys.executable, "-m", "ecslint", "check", "infra", *extra],
+                              cwd=module, capture_output=True, text=True, timeout=120,
+                              env={**base, **env})
+        assert "\033[" not in proc.stdout
+    assert "\033[" not in (module / "out.txt").read_text()
+
+
+def test_two_module_instances_do_not_print_the_same_line(tmp_path):
+    write(tmp_path, {
+        "main.tf": '''
+            module "svc" {
+              source   = "./modules/svc"
+              for_each = { api = 1, worker = 2 }
+              name     = each.key
+            }
+            resource "aws_ecs_cluster" "c" {
+              name = "x"
+            }
+        ''',
+        "modules/svc/main.tf": '''
+            variable "name" {}
+            resource "aws_ecs_task_definition" "this" {
+              family                   = var.name
+              requires_compatibilities = ["FARGATE"]
+              cpu                      = "2048"
+              memory                   = "16384"
+              container_definitions = jsonencode([{ name = "app", image = "a", memory = 4096 }])
+            }
+        ''',
+    })
+    message = ("container 'app' is capped at memory 4096 MiB while 12288 of the task's 16384 "
+               "MiB (75%) is assigned to no container: it is OOM-killed (exit 137) while the "
+               "task still has free memory")
+    where = "modules/svc/main.tf:8:68: ECS103"
+    proc = cli("check", ".", "--select", "ECS103", cwd=tmp_path)
+    assert proc.stdout.splitlines()[:2] == [
+        f'{where} {message} (in module.svc["api"].aws_ecs_task_definition.this)',
+        f'{where} {message} (in module.svc["worker"].aws_ecs_task_definition.this)']
+    github = cli("check", ".", "--select", "ECS103", "--format", "github", cwd=tmp_path).stdout
+    assert len(set(github.splitlines())) == 2
+    # A line that is unique anyway stays as it was.
+    (cluster,) = [ln for ln in cli("check", ".", "--select", "ECS401", cwd=tmp_path)
+                  .stdout.splitlines() if " ECS401 " in ln]
+    assert cluster.startswith("main.tf:7:1: ECS401 ") and "(in " not in cluster
+    doc = json.loads(cli("check", ".", "--select", "ECS103", "--format", "json",
+                         cwd=tmp_path).stdout)
+    assert {f["message"] for f in doc["findings"]} == {message}  # the JSON keeps `resource`
+
+
+def test_doc_urls_carry_the_version_and_the_doc_is_offline_too(tmp_path):
+    from ecslint.checks import ALL_RULES
+
+    for rule in ALL_RULES:
+        assert rule.url == (f"https://github.com/ecslint/ecslint/blob/v{__version__}/rules/"
+                            f"{rule.code}.md")
+    doc = cli("rule", "ECS103", cwd=tmp_path)
+    assert doc.returncode == 0 and doc.stdout.startswith("# ECS103")
+
+
+def test_the_hook_skips_named_json_that_is_not_ecs(tmp_path):
+    """pre-commit names every changed .json; `--skip-non-ecs-json` (the hook's entry) scopes
+    them as a directory walk does. Named without it, a broken JSON file is still ECS001."""
+    write(tmp_path, {"tsconfig.json": '{\n  // comments\n  "compilerOptions": {},\n}\n',
+                     "empty.json": "",
+                     "td.json": '{"family": "x", "containerDefinitions": [,]}\n'})
+    skipped = cli("check", "--skip-non-ecs-json", "tsconfig.json", "empty.json", cwd=tmp_path)
+    assert (skipped.returncode, skipped.stdout) == (0, "No findings.\n")
+    broken = cli("check", "--skip-non-ecs-json", "td.json", cwd=tmp_path)
+    assert broken.returncode == 2 and broken.stdout.startswith("td.json:1:42: ECS001 ")
+    named = cli("check", "tsconfig.json", cwd=tmp_path)
+    assert named.returncode == 2 and " ECS001 invalid JSON" in named.stdout

@@ -1,4 +1,5 @@
-"""`--format junit`: one testcase per (file, rule) pair, a failure for its findings."""
+"""`--format junit`: one testcase per (file, rule) pair, a failure for its findings at or
+above --fail-on, a passing testcase with them in <system-out> below it."""
 
 from __future__ import annotations
 
@@ -75,6 +76,52 @@ def test_failure_lists_every_finding_of_the_pair(project):
     single = next(c for c in root.iter("testcase") if c.get("name").startswith("ECS401"))
     assert single.find("failure").get("message").startswith(
         "cluster 'main' has no containerInsights")
+
+
+@pytest.mark.parametrize("fail_on, failing", [
+    ("info", ["ECS401", "ECS103", "ECS403"]),
+    ("warning", ["ECS401", "ECS103"]),
+    ("error", ["ECS401"]),
+])
+def test_only_findings_at_or_above_fail_on_are_failures(project, fail_on, failing):
+    # One rule at each severity: the report and the exit code must tell the same story.
+    (project / ".ecslint.toml").write_text('severity = {ECS401 = "error", ECS403 = "info"}\n')
+    proc, root = junit(project, "infra", "--fail-on", fail_on)
+    assert proc.returncode == 1  # ECS401 is an error: every threshold fails on it
+    assert_counts_agree(root)
+    by_code = {c.get("name").split()[0]: c for c in root.iter("testcase")
+               if c.get("name").startswith("ECS")}
+    failing_order = [c.get("name").split()[0] for c in root.iter("testcase")
+                     if c.find("failure") is not None]
+    assert failing_order == [code for code in ["ECS401", "ECS103", "ECS403"] if code in failing]
+    assert int(root.get("failures")) == len(failing)
+    for code, case in by_code.items():
+        if code in failing:
+            assert [child.tag for child in case] == ["failure"]
+        else:  # passed, with what it found for whoever opens the test case
+            assert [child.tag for child in case] == ["system-out"]
+            out = case.find("system-out").text
+            assert out.startswith(f"{case.get('file')}:{case.get('line')}:") and f" {code} " in out
+
+
+def test_a_green_job_has_a_green_report(project):
+    """The issue: `--fail-on error` exited 0 and the report had failures, so GitLab showed
+    failed tests on a passing job."""
+    proc, root = junit(project, "infra", "--fail-on", "error")
+    assert proc.returncode == 0
+    assert_counts_agree(root)
+    assert (root.get("tests"), root.get("failures"), root.get("errors")) == ("4", "0", "0")
+    assert len(root.findall(".//system-out")) == 3
+
+
+def test_a_parse_error_always_fails(project):
+    (project / "infra" / "broken.tf").write_text('resource "aws_ecs_cluster" "x" {\n')
+    (project / ".ecslint.toml").write_text('severity = {ECS001 = "info"}\n')
+    proc, root = junit(project, "infra", "--fail-on", "error")
+    assert proc.returncode == 2
+    assert_counts_agree(root)
+    case = next(c for c in root.iter("testcase") if c.get("name").startswith("ECS001"))
+    assert [child.tag for child in case] == ["failure"]
 
 
 def test_no_findings_is_one_passing_testcase(project):

@@ -25,8 +25,8 @@ _REAL = terraform._read_parallel
 def _run(path: Path, monkeypatch, parallel: bool, calls: list[bool]) -> str:
     real = _REAL
 
-    def spy(reader, roots, types):
-        done = real(reader, roots, types)
+    def spy(reader, roots, types, *progress):
+        done = real(reader, roots, types, *progress)
         calls.append(done is not None)
         return done
 
@@ -70,3 +70,17 @@ def test_workers_that_cannot_start_fall_back_to_in_process(tree, monkeypatch):
     monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", Broken)
     assert _run(tree, monkeypatch, parallel=True, calls=calls) == serial
     assert calls == [False, False]
+
+
+def test_progress_counts_the_same_roots_in_workers_as_in_process(tree, monkeypatch):
+    told: dict[bool, list[tuple[int, int]]] = {}
+    for parallel in (False, True):
+        monkeypatch.setattr(terraform, "PARALLEL_MIN_ROOTS", 2 if parallel else 10**9)
+        seen = told[parallel] = []
+        check.run([str(tree)], Settings(), Parser(None),
+                  progress=lambda done, total, root: seen.append((done, total)))
+    serial, parallel = told[False], told[True]
+    total = serial[-1][1]
+    assert serial == [(i, total) for i in range(1, total + 1)]  # one call per root
+    assert parallel[-1] == (total, total) and len(parallel) < len(serial)  # one per chunk
+    assert [done for done, _ in parallel] == sorted({done for done, _ in parallel})

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -10,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
+from checkout import IDENTITY, OFFLINE_HOOK_ENV, git, snapshot
+
 pytest.importorskip("pre_commit", reason="pre-commit is a test dependency "
                                          "(pip install -e '.[test]')")
-
-CHECKOUT = Path(__file__).resolve().parent.parent
 
 LOCALS = '''\
 locals {
@@ -54,34 +56,18 @@ GOOD = TASK % "memoryReservation = 512"
 BAD = TASK % "memory    = 512"  # ECS103 only if local.task_memory (another file) resolves
 
 
-def git(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    return subprocess.run(["git", *args], cwd=cwd, env=env, check=True, capture_output=True,
-                          text=True).stdout
-
-
 @pytest.fixture(scope="module")
 def hook_repo(tmp_path_factory) -> Path:
-    """This checkout as it is on disk (uncommitted and untracked files too), committed.
-
-    try-repo would only add tracked changes of the checkout itself, so it gets a snapshot.
-    """
+    """This checkout as it is on disk, committed (try-repo would only add tracked changes of
+    the checkout itself)."""
     if shutil.which("git") is None:
         pytest.skip("git is not installed")
     try:
-        listed = git(CHECKOUT, "ls-files", "-z", "--cached", "--others", "--exclude-standard")
+        git(Path(__file__).parent, "rev-parse", "--git-dir")
     except subprocess.CalledProcessError:
         pytest.skip("not a git checkout")
     repo = tmp_path_factory.mktemp("hook")
-    for name in filter(None, listed.split("\0")):
-        source = CHECKOUT / name
-        if source.is_file():
-            (repo / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, repo / name)
-    git(repo, "init", "-q")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", "snapshot")
+    snapshot(repo)
     return repo
 
 
@@ -98,12 +84,16 @@ def project(tmp_path) -> Path:
     return work
 
 
+def hook_env(home: Path) -> dict[str, str]:
+    return {**os.environ, **OFFLINE_HOOK_ENV, "PRE_COMMIT_HOME": str(home),
+            "PRE_COMMIT_COLOR": "never", "SKIP": ""}
+
+
 def try_repo(project: Path, hook_repo: Path, home: Path) -> subprocess.CompletedProcess:
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PRE_COMMIT_COLOR": "never",
-           "SKIP": ""}
     return subprocess.run([sys.executable, "-m", "pre_commit", "try-repo", str(hook_repo),
                            "ecslint", "--color", "never"],
-                          cwd=project, env=env, capture_output=True, text=True, timeout=540)
+                          cwd=project, env=hook_env(home), capture_output=True, text=True,
+                          timeout=540)
 
 
 def test_hook_fails_on_a_bad_change_and_passes_on_a_good_one(project, hook_repo, tmp_path):
@@ -115,7 +105,7 @@ def test_hook_fails_on_a_bad_change_and_passes_on_a_good_one(project, hook_repo,
     assert "Traceback" not in bad.stdout
     assert "infra/ecs.tf:13:7: ECS103 container 'api' is capped at memory 512 MiB while 1472 " \
            "of the task's 2048 MiB (72%) is assigned to no container" in bad.stdout
-    assert "Found 1 findings (0 errors, 1 warnings, 0 info)." in bad.stdout
+    assert "Found 1 finding (0 errors, 1 warning, 0 info)." in bad.stdout
     assert "cluster.tf" not in bad.stdout  # ECS401 there is in a file not being committed
 
     (project / "infra" / "ecs.tf").write_text(GOOD.replace("api:1", "api:2"))
@@ -188,3 +178,87 @@ def test_incident_2_edit_is_rejected_wherever_the_memory_is_set(incident, hook_r
     # committed file decided it (its related location).
     assert "infra/main.tf:13:7: ECS103 container 'reports' is capped at memory 4096 MiB " \
            "while 12224 of the task's 16384 MiB (75%) is assigned to no container" in run.stdout
+
+
+# ------------------------------------------------------------------ the README's snippets
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+BLOCKS = re.findall(r"^```(\w+)\n(.*?)^```$", README, re.S | re.M)
+URL = "https://github.com/ecslint/ecslint"
+NOT_ECS_JSON = {
+    "tsconfig.json": '{\n  // comments, as TypeScript allows\n  "compilerOptions": {},\n}\n',
+    ".devcontainer/devcontainer.json": '{"name": "dev", "image": "python:3.12",}\n',
+    "empty.json": "",
+}
+
+
+def readme_blocks(lang: str, containing: str) -> list[str]:
+    return [body for kind, body in BLOCKS if kind == lang and containing in body]
+
+
+def commit(project: Path, home: Path, message: str) -> tuple[int, str]:
+    """A real `git commit`, which runs the installed hook: its exit code and output."""
+    done = subprocess.run(["git", "commit", "-q", "-m", message], cwd=project,
+                          env={**hook_env(home), **IDENTITY}, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True, timeout=540)
+    return done.returncode, done.stdout
+
+
+def follow_the_readme(project: Path, hook_repo: Path, home: Path, config: str) -> str:
+    """Write the README's config (its repo: this checkout's snapshot), run its commands;
+    the config as autoupdate left it."""
+    (project / ".pre-commit-config.yaml").write_text(config.replace(URL, str(hook_repo)))
+    (steps,) = readme_blocks("sh", "pre-commit autoupdate")
+    for line in steps.splitlines():
+        argv = shlex.split(line.replace(URL, str(hook_repo)))
+        assert argv[0] == "pre-commit", line
+        done = subprocess.run([sys.executable, "-m", "pre_commit", *argv[1:]], cwd=project,
+                              env=hook_env(home), capture_output=True, text=True, timeout=540)
+        assert done.returncode == 0, done.stdout + done.stderr
+    git(project, "add", ".pre-commit-config.yaml")
+    return (project / ".pre-commit-config.yaml").read_text()
+
+
+def test_the_readme_snippet_pins_the_hook_and_blocks_a_bad_commit(project, hook_repo, tmp_path):
+    plain, _ = readme_blocks("yaml", "repos:")
+    home = tmp_path / "pre-commit-home"
+    config = follow_the_readme(project, hook_repo, home, plain)
+    # autoupdate pinned the placeholder to a commit the repository has.
+    assert f"rev: {git(hook_repo, 'rev-parse', 'HEAD').strip()}" in config
+    assert "COMMIT" not in config
+
+    (project / "infra" / "ecs.tf").write_text(BAD)
+    git(project, "add", "infra/ecs.tf")
+    code, out = commit(project, home, "bad")
+    assert code == 1, out
+    assert "infra/ecs.tf:13:7: ECS103 container 'api' is capped at memory 512 MiB" in out
+    assert "Traceback" not in out
+
+    # JSON that is not ECS (JSONC, trailing commas, empty) never blocks a commit.
+    (project / "infra" / "ecs.tf").write_text(GOOD)
+    for name, text in NOT_ECS_JSON.items():
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_text(text)
+    git(project, "add", "-A")
+    code, out = commit(project, home, "good")
+    assert code == 0, out
+    assert "ecslint" in out and "Passed" in out
+
+
+def test_the_readme_snippet_with_args(project, hook_repo, tmp_path):
+    _, with_args = readme_blocks("yaml", "repos:")
+    assert "--baseline, .ecslint-baseline.json" in with_args
+    home = tmp_path / "pre-commit-home"
+    follow_the_readme(project, hook_repo, home, with_args)
+    # The baseline the args name (README, Baseline): ECS401 in cluster.tf is recorded.
+    done = subprocess.run([sys.executable, "-m", "ecslint", "check", "--write-baseline",
+                           ".ecslint-baseline.json"], cwd=project, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    git(project, "add", ".ecslint-baseline.json")
+    assert commit(project, home, "adopt ecslint")[0] == 0
+    # A new warning (ECS103) does not block: the args fail on errors only.
+    (project / "infra" / "ecs.tf").write_text(BAD)
+    git(project, "add", "infra/ecs.tf")
+    code, out = commit(project, home, "warning only")
+    assert code == 0 and "Passed" in out, out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -179,3 +180,159 @@ def test_empty_report_is_valid(validator):
     doc = json.loads(sarif_format.render(Report(files=1)))
     assert errors(validator, doc) == []
     assert doc["runs"][0]["results"] == []
+
+
+# ------------------------------------------------------------------ the repository root
+
+def github_ingestion_problems(doc: dict, repo_files: set[str]) -> list[str]:
+    """What GitHub code scanning documents for an upload ("SARIF support for code scanning",
+    docs.github.com): SARIF 2.1.0, at most 20 runs, 25,000 rules and 25,000 results per run;
+    a result has a ruleId, message.text and 1 to 10 locations, each a
+    physicalLocation.artifactLocation.uri, "a relative path from the root of the GitHub
+    repository being analyzed" (code scanning resolves relative URIs against that root; an
+    absolute URI must be a file: URI); region.startLine is 1-based; results carry
+    partialFingerprints. A relative URI must also name a file committed to the repository."""
+    from urllib.parse import unquote, urlparse
+
+    problems = []
+    if doc.get("version") != "2.1.0":
+        problems.append("version is not 2.1.0")
+    if len(doc["runs"]) > 20:
+        problems.append("more than 20 runs")
+    for run in doc["runs"]:
+        rules = run["tool"]["driver"].get("rules", [])
+        if not run["tool"]["driver"].get("name"):
+            problems.append("tool.driver.name is missing")
+        if len(rules) > 25_000 or len(run["results"]) > 25_000:
+            problems.append("more than 25,000 rules or results in a run")
+        ids = {r["id"] for r in rules}
+        bases = run.get("originalUriBaseIds", {})
+        for i, result in enumerate(run["results"]):
+            where = f"results[{i}]"
+            if result.get("ruleId") not in ids:
+                problems.append(f"{where}: ruleId names no rule")
+            if not result.get("message", {}).get("text"):
+                problems.append(f"{where}: no message.text")
+            if result.get("level") not in ("none", "note", "warning", "error"):
+                problems.append(f"{where}: level")
+            if not isinstance(result.get("partialFingerprints"), dict):
+                problems.append(f"{where}: no partialFingerprints")
+            locations = result.get("locations", [])
+            if not 1 <= len(locations) <= 10:
+                problems.append(f"{where}: {len(locations)} locations")
+            for location in locations:
+                physical = location["physicalLocation"]
+                artifact = physical["artifactLocation"]
+                uri = artifact.get("uri", "")
+                if physical.get("region", {}).get("startLine", 1) < 1:
+                    problems.append(f"{where}: startLine below 1")
+                if urlparse(uri).scheme:
+                    if urlparse(uri).scheme != "file":
+                        problems.append(f"{where}: absolute URI {uri} is not a file: URI")
+                    continue
+                if not uri or uri.startswith("/") or ".." in uri.split("/") or \
+                        uri.startswith("./"):
+                    problems.append(f"{where}: {uri!r} is not a path from the root")
+                base = artifact.get("uriBaseId")
+                if base is not None and not bases.get(base, {}).get("uri", "").startswith(
+                        "file:///"):
+                    problems.append(f"{where}: uriBaseId {base} is not defined")
+                if unquote(uri) not in repo_files:
+                    problems.append(f"{where}: {uri} is not a file of the repository")
+    return problems
+
+
+@pytest.fixture()
+def repo(tmp_path):
+    """A git repository: infra/ (the fixture) and one file at the top, committed."""
+    if shutil.which("git") is None:
+        pytest.skip("git is not installed")
+    top = tmp_path / "repo"
+    shutil.copytree(FIXTURE, top / "infra")
+    shutil.copy(FIXTURE / "cluster.tf", top / "alb.tf")  # ECS401 at the top level
+    (top / "deep" / "er").mkdir(parents=True)
+    (top / ".ecslint.toml").write_text('severity = {ECS401 = "error", ECS403 = "info"}\n')
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+           "PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": str(tmp_path)}
+    for args in (["init", "-q"], ["add", "-A"], ["commit", "-q", "-m", "infra"]):
+        subprocess.run(["git", *args], cwd=top, env=env, check=True, capture_output=True)
+    listed = subprocess.run(["git", "ls-files"], cwd=top, env=env, check=True,
+                            capture_output=True, text=True).stdout.split()
+    return top, set(listed)
+
+
+def sarif_from(cwd: Path, *paths: str) -> dict:
+    proc = subprocess.run([sys.executable, "-m", "ecslint", "check", *paths, "--format", "sarif",
+                           "--no-cache"], cwd=cwd, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 1, proc.stderr
+    return json.loads(proc.stdout)
+
+
+def uris(doc: dict) -> list[tuple[str, str | None]]:
+    return [(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+             r["locations"][0]["physicalLocation"]["artifactLocation"].get("uriBaseId"))
+            for r in doc["runs"][0]["results"]]
+
+
+@pytest.mark.parametrize("cwd, paths", [
+    (".", ["alb.tf", "infra"]),
+    ("infra", ["../alb.tf", "."]),  # was "../alb.tf": a path code scanning cannot resolve
+    ("deep/er", ["../../alb.tf", "../../infra"]),  # was an absolute path
+])
+def test_uris_are_relative_to_the_repository_root_from_any_directory(repo, validator, cwd,
+                                                                     paths):
+    top, files = repo
+    doc = sarif_from(top / cwd, *paths)
+    assert errors(validator, doc) == []
+    assert github_ingestion_problems(doc, files) == []
+    assert uris(doc) == [("alb.tf", "%SRCROOT%"), ("infra/cluster.tf", "%SRCROOT%")] + \
+        [("infra/ecs.tf", "%SRCROOT%")] * 4
+    run = doc["runs"][0]
+    assert run["originalUriBaseIds"] == {"%SRCROOT%": {"uri": top.resolve().as_uri() + "/"}}
+    # The same results (fingerprints included) whatever the working directory.
+    assert run["results"] == sarif_from(top, "alb.tf", "infra")["runs"][0]["results"]
+
+
+def test_a_git_file_marks_the_root_too(tmp_path):
+    """A linked worktree or a submodule has a `.git` file, not a directory."""
+    from ecslint.cache.fsio import FileSystem
+
+    (tmp_path / "wt" / "infra").mkdir(parents=True)
+    (tmp_path / "wt" / ".git").write_text("gitdir: /elsewhere/.git/worktrees/wt\n")
+    fs = FileSystem(recording=True)
+    assert sarif_format.repository_root(str(tmp_path / "wt" / "infra"), fs) == \
+        str(tmp_path / "wt")
+    # Every probe is an observation of the run, so a replay notices a repository appear.
+    assert ("exists", str(tmp_path / "wt" / "infra" / ".git")) in fs.observations()
+
+
+def test_outside_a_repository_the_working_directory_is_the_root(tmp_path, validator,
+                                                                 monkeypatch):
+    from ecslint.cache.fsio import FileSystem
+
+    work = tmp_path / "work"
+    work.mkdir()
+    monkeypatch.setattr(sarif_format, "repository_root", lambda cwd, fs: cwd)  # no .git above
+    monkeypatch.chdir(work)
+    report = Report(findings=[finding("ECS101", Severity.ERROR, "infra/ecs.tf", 3),
+                              finding("ECS102", Severity.WARNING, str(tmp_path / "x y.tf"), 1)],
+                    files=2)
+    doc = json.loads(sarif_format.render(report, fs=FileSystem()))
+    assert errors(validator, doc) == []
+    assert uris(doc) == [("infra/ecs.tf", "%SRCROOT%"),
+                         ((tmp_path / "x y.tf").as_uri(), None)]  # outside the root
+    assert doc["runs"][0]["originalUriBaseIds"]["%SRCROOT%"]["uri"] == work.as_uri() + "/"
+
+
+def test_the_root_is_found_without_git_on_the_path(tmp_path):
+    from ecslint.cache.fsio import FileSystem
+
+    (tmp_path / ".git").mkdir()
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    assert sarif_format.repository_root(str(tmp_path / "a" / "b"), FileSystem()) == \
+        str(tmp_path)
+    lone = tmp_path / "a"  # no .git here or above, once the one above is gone
+    (tmp_path / ".git").rmdir()
+    found = sarif_format.repository_root(str(lone), FileSystem())
+    assert found == str(lone) or (Path(found) / ".git").exists()

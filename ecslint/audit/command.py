@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any
+from typing import Any, Callable
 
 import botocore.session
 
 from ecslint import engine
-from ecslint.audit import AuditError, drift, metrics, render, stops, usage, usage_findings
+from ecslint.audit import AuditError, drift, metrics, render, stops, usage, usage_findings, \
+    wording
 from ecslint.audit.aws import Aws, open_session
 from ecslint.audit.live_model import Live, read_account
 from ecslint.audit.live_related import TargetGroups
@@ -64,10 +66,14 @@ def parse_since(text: str) -> timedelta:
     return window
 
 
+_STEPS = 3  # per region, told to `progress`: account and services, stopped tasks, metrics
+
+
 def run_audit(request: AuditRequest, settings: Settings, *, core: Any = None,
-              clients: dict[str, Any] | None = None, now: datetime | None = None
-              ) -> AuditReport:
-    """The audit report. `core` (a botocore session), `clients` and `now` are for tests."""
+              clients: dict[str, Any] | None = None, now: datetime | None = None,
+              progress: Callable[[int, int, str], None] | None = None) -> AuditReport:
+    """The audit report. `progress(done, total, what)` is told as each region's steps are
+    done. `core` (a botocore session), `clients` and `now` are for tests."""
     window = parse_since(request.since)
     if request.max_concurrency < 1:
         raise AuditError("--max-concurrency must be at least 1")
@@ -91,13 +97,20 @@ def run_audit(request: AuditRequest, settings: Settings, *, core: Any = None,
         sessions.append(aws)
     end = (now or datetime.now(timezone.utc)).astimezone(timezone.utc).replace(microsecond=0)
     start = end - window
+    steps = itertools.count(1)  # next() is atomic: regions run on threads
+
+    def done(what: str) -> None:
+        if progress is not None:
+            progress(next(steps), _STEPS * len(sessions), what)
 
     def one(aws: Aws) -> RegionAudit:
         with Pool(request.max_concurrency) as pool:
             aws.pool = pool
             return _audit_region(aws, request, settings, start, end, strict=not several
-                                 and not request.allow_empty)
+                                 and not request.allow_empty, done=done)
 
+    if progress is not None:
+        progress(0, _STEPS * len(sessions), "reading the account")
     with Pool(min(len(sessions), request.max_concurrency)) as regions_pool:
         audits = regions_pool.map(one, sessions)
 
@@ -121,7 +134,8 @@ def run_audit(request: AuditRequest, settings: Settings, *, core: Any = None,
 
 
 def _audit_region(aws: Aws, request: AuditRequest, settings: Settings, start: datetime,
-                  end: datetime, strict: bool) -> RegionAudit:
+                  end: datetime, strict: bool,
+                  done: Callable[[str], None] = lambda what: None) -> RegionAudit:
     account = aws.account()  # fails fast on bad credentials or an unreachable endpoint
     # An ARN names its region; a name is looked up in every region audited.
     wanted = [c for c in request.clusters
@@ -132,12 +146,15 @@ def _audit_region(aws: Aws, request: AuditRequest, settings: Settings, start: da
     else:
         live = read_account(aws, wanted, request.services, strict)
         live.missing += [f"cluster {c}" for c in request.clusters if c not in wanted]
+    done(f"{aws.region}: clusters and services read")
     stopped = stops.collect(aws, live, start, end, by_cluster=not request.services)
+    done(f"{aws.region}: stopped tasks read")
 
     batch = MetricBatch(metrics.period_for(start, end))
     planned_metrics = metrics.plan(batch, live)
     planned_usage = usage.plan(batch, live, stopped)
     batch.fetch(aws, start, end)
+    done(f"{aws.region}: metrics read")
     service_metrics = metrics.apply(planned_metrics, batch, live)
     usages = usage.resolve(planned_usage, batch, stopped)
 
@@ -148,7 +165,8 @@ def _audit_region(aws: Aws, request: AuditRequest, settings: Settings, start: da
         found = usage_findings.stop_peaks(by_service.get(result.service.service.address), stop)
         return usage_findings.peaks_text(found)
 
-    findings: list[Finding] = engine.run_rules(live.model, settings, live=True)
+    findings: list[Finding] = [wording.in_live_words(f) for f in
+                               engine.run_rules(live.model, settings, live=True)]
     findings += stops.findings(stopped, options, request.since, peaks)
     findings += usage_findings.findings(usages, options, request.since)
     endpoint = aws.endpoint()

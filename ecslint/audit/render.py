@@ -1,4 +1,5 @@
-"""The audit's own output: text sections (header, usage and stop tables, not verified) and JSON."""
+"""The audit's own output: text (a header line per region before the findings; usage and
+stop tables, not verified, after them) and JSON."""
 
 from __future__ import annotations
 
@@ -128,10 +129,15 @@ def not_verified_block(entries: list[NotVerified]) -> str:
 
 # ------------------------------------------------------------------ the report
 
-def _blocks(audit: RegionAudit) -> list[str]:
-    blocks = [audit.header.line(audit.live)]
+def _header(audit: RegionAudit) -> str:
+    line = audit.header.line(audit.live)
     if audit.live.missing:
-        blocks[0] += f" Not found (--allow-empty): {', '.join(audit.live.missing)}."
+        line += f" Not found (--allow-empty): {', '.join(audit.live.missing)}."
+    return line
+
+
+def _blocks(audit: RegionAudit) -> list[str]:
+    blocks = []
     usage = {u.service.service.address: u for u in audit.usage}
     for result in audit.stopped:
         arn = result.service.service.address
@@ -173,11 +179,18 @@ def attach(report: Any, audits: list[RegionAudit]) -> None:
     """Fills report.sections (text) and report.extra (JSON keys). One region: the keys of
     earlier versions with the same content. Several: the same keys over all of them, each
     entry with its `region`. `regions` lists each region's header and finding counts."""
-    sections = [""] if report.findings else []
-    for block in (b for audit in audits for b in _blocks(audit)):
-        sections += [block, ""]
-    report.sections = sections
     qualify = len(audits) > 1
+    # What was audited comes first, one line per region; the tables follow the findings,
+    # under the region's name when there are several.
+    report.header = [_header(a) for a in audits] + [""]
+    sections = [""] if report.findings else []
+    for audit in audits:
+        blocks = _blocks(audit)
+        if blocks and qualify:
+            blocks.insert(0, f"Region {audit.region}:")
+        for block in blocks:
+            sections += [block, ""]
+    report.sections = sections
     keys = [_keys(a, qualify) for a in audits]
     if qualify:
         first, heads = audits[0].header, [a.header.as_dict(a.live, True) for a in audits]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
+from ecslint import __version__
 from ecslint.model import Container, EcsModel, Entity, Severity
 
 DEFAULT_OPTIONS: dict[str, Any] = {
@@ -81,4 +82,6 @@ class Rule:
 
     @property
     def url(self) -> str:
-        return f"https://github.com/ecslint/ecslint/blob/main/rules/{self.code}.md"
+        """The doc of this version (the tag), not of a branch that moves on; offline, the
+        same text is `ecslint rule CODE`."""
+        return f"https://github.com/ecslint/ecslint/blob/v{__version__}/rules/{self.code}.md"

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from ecslint.engine import Report
-from ecslint.report import summary_line
-from ecslint.report.concise_format import line
+from ecslint.report import closing_lines
+from ecslint.report.concise_format import distinct_messages, line
 
 
 def render(report: Report, color: bool = False) -> str:
-    out = []
-    for f in report.findings:
-        out.append(line(f, color))
+    out = list(report.header)
+    for f, message in zip(report.findings, distinct_messages(report.findings), strict=True):
+        out.append(line(f, color, message))
         details = [f"{f.severity.value} {f.name}"]
         if f.resource:
             details.append(f"resource {f.resource}")
@@ -21,5 +21,5 @@ def render(report: Report, color: bool = False) -> str:
             out.append(f"    see {f.url}")
         out.append("")
     out += report.sections
-    out.append(summary_line(report))
-    return "\n".join(out) + "\n"
+    out += closing_lines(report)
+    return "".join(ln + "\n" for ln in out)

@@ -1,4 +1,10 @@
-"""SARIF 2.1.0 (OASIS), as GitHub code scanning reads it: one rule per code, with its doc."""
+"""SARIF 2.1.0 (OASIS), as GitHub code scanning reads it: one rule per code, with its doc.
+
+Code scanning resolves a relative `artifactLocation.uri` against the repository's root,
+so file URIs are relative to the git top level of the working directory (or to the
+working directory outside a repository), under `uriBaseId` %SRCROOT%, from wherever
+ecslint runs; a file outside that root gets an absolute `file:` URI.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +16,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from ecslint import __version__
+from ecslint.cache.fsio import FileSystem
 from ecslint.engine import Report
 from ecslint.model import Finding, Severity
 
@@ -43,16 +50,41 @@ def _rule(rule) -> dict:
     }
 
 
-def _is_file(f: Finding) -> bool:
-    return not f.file.startswith("arn:")
+def repository_root(cwd: str, fs: FileSystem) -> str:
+    """The top level of the git work tree that holds `cwd`: the nearest directory with a
+    `.git` entry (a directory, or a file in a linked worktree or a submodule), else `cwd`.
+    Found by looking, not by running git: no process to start, and every probe goes
+    through `fs`, so the result cache sees a repository appear or vanish."""
+    directory = cwd
+    while not fs.exists(os.path.join(directory, ".git")):
+        parent = os.path.dirname(directory)
+        if parent == directory:
+            return cwd
+        directory = parent
+    return directory
 
 
-def _location(f: Finding) -> dict:
-    if _is_file(f):
-        artifact = {"uri": quote(f.file.replace(os.sep, "/")), "uriBaseId": SRCROOT}
-    else:
-        artifact = {"uri": f.file}
-    physical: dict = {"artifactLocation": artifact}
+def _under(path: str, root: str) -> str | None:
+    """`path` relative to `root`, with `/` separators; None when it lies outside."""
+    relative = os.path.relpath(os.path.abspath(path), root)
+    if relative == os.pardir or relative.startswith(os.pardir + os.sep):
+        return None
+    return relative.replace(os.sep, "/")
+
+
+def artifact_location(path: str, root: str) -> dict:
+    """A file as code scanning reads it: relative to `root` under %SRCROOT%, or an
+    absolute file URI when it lies outside `root`; anything else (an ARN) as it is."""
+    if path.startswith("arn:"):
+        return {"uri": path}
+    relative = _under(path, root)
+    if relative is None:
+        return {"uri": Path(os.path.abspath(path)).as_uri()}
+    return {"uri": quote(relative), "uriBaseId": SRCROOT}
+
+
+def _location(f: Finding, root: str) -> dict:
+    physical: dict = {"artifactLocation": artifact_location(f.file, root)}
     if f.line is not None:
         physical["region"] = {"startLine": f.line, "startColumn": f.column or 1}
     location: dict = {"physicalLocation": physical}
@@ -61,9 +93,11 @@ def _location(f: Finding) -> dict:
     return location
 
 
-def _fingerprint(f: Finding, seen: Counter) -> str:
-    """Stable across line shifts (the baseline's key), numbered among equal keys."""
-    key = (f.file, f.code, f.resource or "", f.container or "")
+def _fingerprint(f: Finding, root: str, seen: Counter) -> str:
+    """Stable across line shifts (the baseline's key) and working directories (the path
+    from the root), numbered among equal keys."""
+    path = f.file if f.file.startswith("arn:") else _under(f.file, root) or f.file
+    key = (path, f.code, f.resource or "", f.container or "")
     seen[key] += 1
     raw = "\0".join(key) + f"\0{seen[key]}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
@@ -74,9 +108,11 @@ def _directory_uri(path: Path) -> str:
     return uri if uri.endswith("/") else uri + "/"
 
 
-def document(report: Report) -> dict:
+def document(report: Report, fs: FileSystem | None = None) -> dict:
+    """`fs`: the run's file system, through which the repository root is looked up."""
     from ecslint.checks import ALL_RULES
 
+    root = repository_root(os.getcwd(), fs or FileSystem())
     index = {rule.code: i for i, rule in enumerate(ALL_RULES)}
     seen: Counter = Counter()
     results = []
@@ -86,8 +122,8 @@ def document(report: Report) -> dict:
             "ruleIndex": index[f.code],
             "level": _LEVEL[f.severity],
             "message": {"text": f.message},
-            "locations": [_location(f)],
-            "partialFingerprints": {"ecslint/v1": _fingerprint(f, seen)},
+            "locations": [_location(f, root)],
+            "partialFingerprints": {"ecslint/v1": _fingerprint(f, root, seen)},
         }
         props = {k: v for k, v in (("resource", f.resource), ("container", f.container)) if v}
         if props:
@@ -103,7 +139,7 @@ def document(report: Report) -> dict:
             "toolExecutionNotifications": [{"level": "error", "message": {"text": m}}
                                            for m in report.usage_errors],
         }],
-        "originalUriBaseIds": {SRCROOT: {"uri": _directory_uri(Path.cwd())}},
+        "originalUriBaseIds": {SRCROOT: {"uri": _directory_uri(Path(root))}},
         "columnKind": "unicodeCodePoints",
         "results": results,
     }
@@ -112,5 +148,5 @@ def document(report: Report) -> dict:
     return {"$schema": SCHEMA_URI, "version": "2.1.0", "runs": [run]}
 
 
-def render(report: Report, color: bool = False) -> str:
-    return json.dumps(document(report), indent=2) + "\n"
+def render(report: Report, color: bool = False, fs: FileSystem | None = None) -> str:
+    return json.dumps(document(report, fs), indent=2) + "\n"

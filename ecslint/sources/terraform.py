@@ -8,7 +8,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Collection
+from typing import Callable, Collection
 
 from ecslint.cache.fsio import FileSystem, Ops
 from ecslint.cache.store import cpus
@@ -42,14 +42,16 @@ class TerraformResult:
 
 
 def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
-         named: Collection[str] = ()) -> TerraformResult:
+         named: Collection[str] = (),
+         progress: Callable[[int, int, str], None] | None = None) -> TerraformResult:
     """Evaluate root modules, skipping those that cannot hold a resource of `scan.types`.
 
     A root is skipped when no file of it or of the local modules it calls names one of the
     types (a text scan): its files are listed but not parsed, so an HCL syntax error in it
     is not reported unless one of its files was named. Named files are parsed whole, so
     that every error in them shows. The other roots are read in worker processes when there
-    are many (`_read_parallel`), else here.
+    are many (`_read_parallel`), else here. `progress(done, total, root)` is called as
+    roots are done.
     """
     named_dirs = {os.path.dirname(p) for p in named}
     plan = []
@@ -60,10 +62,12 @@ def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
         plan.append((root, reach, keep))
     reader = _Reader(parser, fs, frozenset(named), scan.texts())
     kept = [root for root, _reach, keep in plan if keep]
-    read_dirs = _read_parallel(reader, kept, scan.types)
+    read_dirs = _read_parallel(reader, kept, scan.types, progress)
     if read_dirs is None:
-        for root in kept:
+        for done, root in enumerate(kept, 1):
             reader.read_root(root, scan.types)
+            if progress is not None:
+                progress(done, len(kept), root)
         read_dirs = set(reader.modules)
     parser.flush()
     result = reader.result
@@ -189,7 +193,9 @@ def _start_worker(job: _Job) -> None:
     gc.freeze()  # inherited objects: never scanned, so their pages stay shared
 
 
-def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str]) -> set[str] | None:
+def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str],
+                   progress: Callable[[int, int, str], None] | None = None
+                   ) -> set[str] | None:
     """Evaluate roots in worker processes (forked: they inherit the parser, the pre-scan
     texts and the reader). Each worker parses and evaluates whole roots, so parsing and
     evaluation both use every core; results come back in root order, as if read here.
@@ -214,7 +220,12 @@ def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str]) -> 
         with concurrent.futures.ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_start_worker,
                 initargs=(_Job(reader, types),)) as pool:
-            results = list(pool.map(_read_chunk, chunks))
+            results, done = [], 0
+            for chunk, result in zip(chunks, pool.map(_read_chunk, chunks), strict=True):
+                results.append(result)
+                done += len(chunk)
+                if progress is not None:
+                    progress(done, len(roots), chunk[-1])
     except (OSError, concurrent.futures.BrokenExecutor):
         return None  # no workers (fork failed, one was killed): read in-process
     return _merge(reader, results)
