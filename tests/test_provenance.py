@@ -162,3 +162,22 @@ def test_a_literal_in_its_own_attribute_keeps_the_attribute_as_its_place(tmp_pat
     f = ecs103(lint([tmp_path]))
     assert (f.line, f.column) == (9, 5)
     assert places(f) == [("main.tf", 6, "task memory 16384 MiB written here")]
+
+
+def test_full_format_shows_each_related_location_as_a_note(tmp_path, monkeypatch):
+    from ecslint.report import full_format
+
+    write(tmp_path, {"main.tf": TASK, "variables.tf": '''
+        variable "task_memory" {}
+        variable "container_memory" {}
+    ''', "terraform.tfvars": "task_memory      = 16384\ncontainer_memory = 4096\n"})
+    monkeypatch.chdir(tmp_path)
+    report = lint(["."])
+    report.findings = [ecs103(report)]
+    lines = full_format.render(report).splitlines()
+    at = lines.index(next(ln for ln in lines if "ECS103" in ln))
+    assert lines[at].startswith("terraform.tfvars:2:20: ECS103 ")
+    notes = [ln for ln in lines[at + 1:] if ln.startswith("    note: ")]
+    assert "    note: terraform.tfvars:1:20: task memory 16384 MiB written here" in notes
+    assert "    note: main.tf:6:3: task memory 16384 MiB set here" in notes
+    assert len(notes) == len(report.findings[0].related)

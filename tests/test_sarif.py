@@ -336,3 +336,32 @@ def test_the_root_is_found_without_git_on_the_path(tmp_path):
     (tmp_path / ".git").rmdir()
     found = sarif_format.repository_root(str(lone), FileSystem())
     assert found == str(lone) or (Path(found) / ".git").exists()
+
+
+def test_related_locations_name_the_places_that_decided_the_finding(tmp_path, validator):
+    """Provenance: the variable default that set the task memory, and the attribute that
+    used it, are relatedLocations of the ECS103 result; the document stays valid."""
+    infra = tmp_path / "infra"
+    infra.mkdir()
+    (infra / "variables.tf").write_text('variable "task_memory" {\n  default = 16384\n}\n')
+    (infra / "main.tf").write_text('''resource "aws_ecs_task_definition" "reports" {
+  family                   = "reports"
+  requires_compatibilities = ["FARGATE"]
+  cpu                      = "2048"
+  memory                   = var.task_memory
+  container_definitions = jsonencode([{
+    name = "reports", image = "reports:3", essential = true, memory = 4096
+  }])
+}
+''')
+    doc = sarif_of(tmp_path, "--select", "ECS103")
+    assert errors(validator, doc) == []
+    (result,) = doc["runs"][0]["results"]
+    related = [(r["id"], r["physicalLocation"]["artifactLocation"]["uri"],
+                r["physicalLocation"]["region"]["startLine"], r["message"]["text"])
+               for r in result["relatedLocations"]]
+    assert related == [(0, "infra/variables.tf", 2, "task memory 16384 MiB written here"),
+                       (1, "infra/main.tf", 5, "task memory 16384 MiB set here")]
+    # A finding with nothing else behind it has no relatedLocations key at all.
+    assert "relatedLocations" not in sarif_of(tmp_path, "--select", "ECS403")["runs"][0][
+        "results"][0]

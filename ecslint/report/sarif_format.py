@@ -93,6 +93,18 @@ def _location(f: Finding, root: str) -> dict:
     return location
 
 
+def _related(f: Finding, root: str) -> list[dict]:
+    """The other places that decided `f` (Provenance): a variable default, a tfvars line,
+    a module argument, each with its note."""
+    out = []
+    for i, r in enumerate(f.related):
+        physical: dict = {"artifactLocation": artifact_location(r.file, root)}
+        if r.line is not None:
+            physical["region"] = {"startLine": r.line, "startColumn": r.column or 1}
+        out.append({"id": i, "physicalLocation": physical, "message": {"text": r.message}})
+    return out
+
+
 def _fingerprint(f: Finding, root: str, seen: Counter) -> str:
     """Stable across line shifts (the baseline's key) and working directories (the path
     from the root), numbered among equal keys."""
@@ -125,6 +137,8 @@ def document(report: Report, fs: FileSystem | None = None) -> dict:
             "locations": [_location(f, root)],
             "partialFingerprints": {"ecslint/v1": _fingerprint(f, root, seen)},
         }
+        if f.related:
+            result["relatedLocations"] = _related(f, root)
         props = {k: v for k, v in (("resource", f.resource), ("container", f.container)) if v}
         if props:
             result["properties"] = props
