@@ -50,7 +50,7 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
     report = Report(usage_errors=[f"{p}: no such file or directory" for p in inputs.missing])
     roots, scan = discover.terraform_roots(inputs, fs)
     result = load(roots, parser, fs, scan, named=inputs.targets or ())
-    problems = list(result.problems)
+    problems = inputs.problems + result.problems
     models = [build(records) for records in result.roots.values() if records]
     suppressions = [s for path, text in result.texts.items()
                     for s in suppress.scan(display_path(path), text,

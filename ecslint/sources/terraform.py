@@ -326,12 +326,12 @@ class PreScan:
             return out
         for name in names:
             path = os.path.join(directory, name)
-            if not self.fs.isfile(path):
+            if self.fs.isdir(path):
                 continue
             try:
                 text = self.fs.read_text(path)
             except (OSError, UnicodeDecodeError):
-                out.relevant = True  # reported by the reader as ECS001
+                out.relevant = True  # reported by the reader as ECS001 (a FIFO included)
                 continue
             out.texts[path] = text
             if self.pattern.search(text):
