@@ -209,3 +209,19 @@ def test_unreadable_directories_are_reported(tmp_path, monkeypatch):
     assert ecs001(report) == {"locked": "cannot read directory: Permission denied"}
     assert [f.file.split(os.sep)[-2:] for f in report.findings if f.code == "ECS401"] == [
         ["good", "main.tf"]]
+
+
+@pytest.mark.parametrize("text", [
+    'module "m" {\n' + "# " * 40 + "\n}\n",  # was exponential in the number of `#`
+    "\n" * 300_000 + 'resource "aws_ecs_cluster" "c" {}\n',  # was quadratic in blank lines
+])
+def test_the_pre_scan_is_linear(tmp_path, text):
+    import time
+
+    from ecslint.sources.build import RESOURCE_TYPES
+    from ecslint.sources.terraform import PreScan
+
+    (tmp_path / "main.tf").write_text(text)
+    start = time.monotonic()
+    PreScan(RESOURCE_TYPES, FileSystem()).scan(str(tmp_path))
+    assert time.monotonic() - start < 2

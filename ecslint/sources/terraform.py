@@ -274,9 +274,12 @@ def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], Ops,
 # A module block, and one whose source is its first attribute (as `terraform fmt` users
 # write it); compiled by the first scan, not at import.
 _MODULE = r'^[ \t]*module[ \t]+"[^"\n]*"[ \t]*\{'
-_MODULE_SOURCE = _MODULE + r'\s*(?:(?:#|//)[^\n]*\s*)*source\s*=\s*"([^"\n]*)"'
-# Any local source argument, wherever it stands in its block: the call graph.
-_LOCAL_SOURCE = r'^\s*source\s*=\s*"(\.{1,2}/[^"\n]*)"'
+# Each comment runs to its line's end: a comment that could also end earlier (`# # # #`)
+# made the match exponential in the number of `#`.
+_MODULE_SOURCE = _MODULE + r'\s*(?:(?:#|//)[^\n]*\n\s*)*source\s*=\s*"([^"\n]*)"'
+# Any local source argument, wherever it stands in its block: the call graph. Leading
+# blanks only ([ \t], not \s): from every line start \s* would rescan all blank lines below.
+_LOCAL_SOURCE = r'^[ \t]*source[ \t]*=[ \t]*"(\.{1,2}/[^"\n]*)"'
 
 
 @dataclass
