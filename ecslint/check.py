@@ -63,7 +63,7 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
         model, problem = _json_input(path, fs, path in inputs.named)
         if problem is not None:
             problems.append(problem)
-        elif model is not None:
+        if model is not None:
             models.append(model)
 
     shown = None
@@ -78,9 +78,10 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
 
 def _json_input(path: str, fs: FileSystem, named: bool
                 ) -> tuple[EcsModel | None, InputProblem | None]:
-    """A JSON file: task definition, plan/state, or silently nothing. One that does not
-    parse is a problem when it was named, or when it looks like an ECS input
-    (ecslint.inputs.JSON_SHAPES); other broken JSON (JSONC, editor settings) is skipped."""
+    """A JSON file: task definition, plan/state, or silently nothing; and its problem, if
+    any. One that does not parse is a problem when it was named, or when it looks like an
+    ECS input (ecslint.inputs.JSON_SHAPES); other broken JSON (JSONC, editor settings) is
+    skipped. A plan with parts of the wrong shape is checked without them, and says so."""
     try:
         text = fs.read_text(path)
     except UnicodeDecodeError as exc:
@@ -88,22 +89,35 @@ def _json_input(path: str, fs: FileSystem, named: bool
     except OSError as exc:
         return None, InputProblem(path, f"cannot read file: {exc.strerror or exc}")
     try:
-        doc = json.loads(text)
-    except ValueError:
+        doc = json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than C can decode
         if not named and json_shape(text) is None:
             return None, None
-        try:
-            jsonpos.loads(text, path)
-        except jsonpos.JsonError as exc:
-            return None, InputProblem(path, f"invalid JSON: {exc.message}", exc.line,
-                                      exc.column)
-        return None, InputProblem(path, "invalid JSON")
+        return None, _invalid_json(text, path)
     if plan.is_plan(doc):
-        return build(plan.records(doc, path, text)), None
+        odd: list[InputProblem] = []
+        model = build(plan.records(doc, path, text, odd))
+        return model, (odd[0] if odd else None)
     kind = taskdef.classify(doc)
     if kind is None:
         return None, None
+    try:
+        positioned = jsonpos.loads(text, path)
+    except jsonpos.JsonError:  # what json.loads takes and we do not: nesting past the limit
+        return None, _invalid_json(text, path)
     model = EcsModel()
-    model.task_definitions.append(
-        taskdef.task_definition_from_json(jsonpos.loads(text, path), kind, path))
+    model.task_definitions.append(taskdef.task_definition_from_json(positioned, kind, path))
     return model, None
+
+
+def _not_json(constant: str) -> float:
+    raise ValueError(f"{constant} is not JSON")  # json.loads would take NaN and Infinity
+
+
+def _invalid_json(text: str, path: str) -> InputProblem:
+    """The problem of a JSON file that does not decode, where jsonpos says."""
+    try:
+        jsonpos.loads(text, path)
+    except jsonpos.JsonError as exc:
+        return InputProblem(path, f"invalid JSON: {exc.message}", exc.line, exc.column)
+    return InputProblem(path, "invalid JSON")
