@@ -12,6 +12,7 @@ from ecslint import discover, engine, suppress
 from ecslint.cache.fsio import FileSystem
 from ecslint.engine import Report, display_path
 from ecslint.inputs import json_shape
+from ecslint.limits import problem_message, show_traceback
 from ecslint.model import EcsModel, InputProblem
 from ecslint.settings import Settings
 from ecslint.sources import jsonpos, plan, taskdef
@@ -51,16 +52,30 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
     roots, scan = discover.terraform_roots(inputs, fs)
     result = load(roots, parser, fs, scan, named=inputs.targets or ())
     problems = inputs.problems + result.problems
-    models = [build(records) for records in result.roots.values() if records]
-    suppressions = [s for path, text in result.texts.items()
-                    for s in suppress.scan(display_path(path), text,
-                                           result.block_ends.get(path, {}))]
+    models = []
+    for root, records in result.roots.items():
+        if records:
+            try:
+                models.append(build(records))
+            except Exception as exc:  # noqa: BLE001 - one root's failure is its ECS001
+                problems.append(_failed(records[0].where.file, exc,
+                                        f"the module in {display_path(root)}"))
+    suppressions = []
+    for path, text in result.texts.items():
+        try:
+            suppressions += suppress.scan(display_path(path), text,
+                                          result.block_ends.get(path, {}))
+        except Exception as exc:  # noqa: BLE001
+            problems.append(_failed(path, exc, "the comments of this file"))
     files = set(result.files)
     for path in inputs.json_files:
         if path in result.read_by_functions:
             continue  # read by file()/templatefile(): checked as part of its module
         files.add(path)
-        model, problem = _json_input(path, fs, path in inputs.named)
+        try:
+            model, problem = _json_input(path, fs, path in inputs.named)
+        except Exception as exc:  # noqa: BLE001 - one file's failure is its ECS001
+            model, problem = None, _failed(path, exc, "this file")
         if problem is not None:
             problems.append(problem)
         if model is not None:
@@ -74,6 +89,12 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
                                    shown=shown)
     report.files = len(files)
     return report
+
+
+def _failed(path: str, exc: BaseException, what: str) -> InputProblem:
+    """The ECS001 of an input whose check failed with `exc` (the others go on)."""
+    show_traceback(exc)
+    return InputProblem(path, problem_message(exc, what))
 
 
 def _json_input(path: str, fs: FileSystem, named: bool

@@ -132,6 +132,11 @@ class FileSystem:
         if self.ops is not None:
             self.ops.update(ops)
 
+    def volatile(self, what: str) -> None:
+        """Note that this run met something that may not happen again (a time limit, a
+        lost worker process): a record that holds it is never replayed."""
+        self._note("volatile", what, None)
+
     def _note(self, op: str, path: str, seen: object) -> None:
         if self.ops is not None:
             self.ops[(op, path)] = seen

@@ -3,6 +3,7 @@ records (`load`), and the text pre-scan that tells which roots can hold ECS reso
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import re
@@ -12,9 +13,11 @@ from typing import Collection
 
 from ecslint.cache.fsio import FileSystem, Ops
 from ecslint.cache.store import cpus
+from ecslint.limits import Budget, BudgetExceeded, Watchdog, problem_message, show_traceback
+from ecslint.model import InputProblem, Location
+from ecslint.sources.hcl.evaluate import Evaluator, where
 from ecslint.sources.hcl.module import Loader, ModuleFiles, ModuleInstance, ResourceRecord
 from ecslint.sources.hcl.parser import HclParser, ParseStats
-from ecslint.model import InputProblem
 from ecslint.sources.hcl.syntax import HclSyntaxError, parse_tf_json
 
 # Below this many roots per worker, roots are read in-process: a worker costs ~20 ms.
@@ -37,6 +40,25 @@ class TerraformResult:
     def records(self) -> list[ResourceRecord]:
         """Every root's records, in root order."""
         return [r for records in self.roots.values() for r in records]
+
+    def add(self, other: TerraformResult, texts: dict[str, str]) -> None:
+        """Another reader's result (a worker's, a retry's): its roots, and what it read
+        that this one has not (the texts of new files from `texts`, else other's own)."""
+        for root, records in other.roots.items():
+            self.roots.setdefault(root, []).extend(records)
+        known = set(self.problems)
+        for problem in other.problems:
+            if problem not in known:
+                known.add(problem)
+                self.problems.append(problem)
+        seen = set(self.files)
+        for path in other.files:
+            if path not in seen:
+                seen.add(path)
+                self.files.append(path)
+                self.texts[path] = texts.get(path) or other.texts.get(path, "")
+        self.block_ends.update(other.block_ends)
+        self.read_by_functions.update(other.read_by_functions)
 
 
 def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
@@ -99,6 +121,7 @@ class _Reader:
         self.result = TerraformResult()
         self.loader = Loader(self.read_module, parser, fs)
         self.texts = texts  # read by the pre-scan, not parsed yet
+        self.reported: set[str] = set()  # files read by functions whose failure is reported
 
     def read_module(self, directory: str) -> ModuleFiles | None:
         directory = os.path.normpath(directory)
@@ -152,19 +175,103 @@ class _Reader:
                 continue
             files.tfvars.update(body.attributes)
 
-    def read_root(self, directory: str, types: frozenset[str]) -> None:
-        files = self.read_module(directory)
-        if files is None:
-            return
-        self._tfvars(files)
-        root = ModuleInstance(self.loader, files, "", files.dir)
-        self.result.roots.setdefault(files.dir, []).extend(root.records(types))
+    def read_root(self, directory: str, types: frozenset[str], retry: bool = True) -> bool:
+        """Evaluate one root module into the result. Whatever goes wrong inside it (a bug
+        of ours, a budget crossed, a recursion too deep) becomes one ECS001 for this root,
+        its partial records are dropped, and the other roots go on. A root that fails on
+        bodies from the parse cache is read once more without it (`retry`), so that a
+        damaged entry is rewritten rather than failing every later run. False when the
+        root could not be evaluated."""
+        budget = self.loader.budget = Budget(self.fs.limits)
+        records: list[ResourceRecord] | None = None
+        failure: BaseException | None = None
+        try:
+            with Watchdog(self.fs.limits).guard("this module"):
+                files = self.read_module(directory)
+                if files is not None:
+                    self._tfvars(files)
+                    root = ModuleInstance(self.loader, files, "", files.dir)
+                    records = list(root.records(types))
+        except (Exception, BudgetExceeded) as exc:  # noqa: BLE001 - contained, see above
+            failure = exc
+        if failure is not None and retry and not isinstance(
+                failure, (BudgetExceeded, RecursionError, MemoryError)):
+            fresh = self.parser.fresh()
+            if fresh is not None and self._retry(fresh, directory, types):
+                self.loader.problems.clear()  # the first attempt's, superseded
+                return True
+        if failure is not None:
+            show_traceback(failure)
+            self.result.problems.append(self._failed(directory, failure))
+            if isinstance(failure, (BudgetExceeded, MemoryError)):
+                self.fs.volatile(directory)  # timing and memory may differ next time
+        elif records is not None:
+            self.result.roots.setdefault(os.path.normpath(directory), []).extend(records)
         self.result.read_by_functions.update(self.loader.texts)
         # Syntax errors of blocks parsed when first read (sources.hcl.lazy), modules that
-        # could not be loaded.
+        # could not be loaded, values past a budget, files that functions could not read.
         self.result.problems.extend(self.parser.errors())
         self.result.problems.extend(self.loader.problems)
         self.loader.problems.clear()
+        self.result.problems.extend(budget.notes)
+        self.result.problems.extend(self._unreadable_function_files())
+        return failure is None
+
+    def _retry(self, parser: HclParser, directory: str, types: frozenset[str]) -> bool:
+        """Read a root again with a parser that re-parses instead of loading; True (and its
+        result taken) when that works."""
+        again = _Reader(parser, self.fs, self.named, self.texts)
+        if not again.read_root(directory, types, retry=False):
+            return False
+        parser.flush()  # the re-parsed bodies replace the damaged entries
+        self.parser.errors()  # the first attempt's are superseded
+        self.result.add(again.result, self.texts)
+        return True
+
+    def _failed(self, directory: str, exc: BaseException) -> InputProblem:
+        """The ECS001 of a root that could not be evaluated: at the expression being
+        evaluated when it failed if the traceback tells, else at the root's first file."""
+        at = _evaluating(exc)
+        if at is None:
+            directory = os.path.normpath(directory)
+            first = sorted(p for p in self.result.files if os.path.dirname(p) == directory)
+            at = Location(first[0] if first else directory)
+        return InputProblem(at.file, problem_message(exc, "this module"), at.line, at.column)
+
+    def _unreadable_function_files(self) -> list[InputProblem]:
+        """Files that file() / templatefile() read but could not (a FIFO, a device, over
+        the size cap, no permission): ECS001, not a silently unknown value. A missing file
+        is left to try() / fileexists() as Terraform leaves it."""
+        out = []
+        for path, text in self.loader.texts.items():
+            exc = self.fs.failed.get(path) if text is None else None
+            if exc is None or path in self.reported or exc.errno in (errno.ENOENT,
+                                                                     errno.ENOTDIR):
+                continue
+            self.reported.add(path)
+            out.append(InputProblem(path, f"cannot read file (read by file() or "
+                                          f"templatefile()): {exc.strerror or exc}"))
+        return out
+
+
+def _evaluating(exc: BaseException) -> Location | None:
+    """Where the innermost expression being evaluated when `exc` was raised is, if any."""
+    found = None
+    tb = exc.__traceback__
+    try:
+        while tb is not None:
+            frame_self = tb.tb_frame.f_locals.get("self")
+            if isinstance(frame_self, Evaluator):
+                node = tb.tb_frame.f_locals.get("node")
+                loc = where(node, frame_self.file) if node is not None else None
+                if loc is not None and loc.line:
+                    found = loc
+                elif found is None or found.file != frame_self.file:
+                    found = Location(frame_self.file)
+            tb = tb.tb_next
+    except Exception:  # noqa: BLE001 - a damaged node: the root's first file will do
+        return None
+    return found
 
 
 # ------------------------------------------------------------------ worker processes
@@ -254,7 +361,7 @@ def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], Ops,
     assert _worker is not None
     parent = _worker.reader
     parser = parent.parser
-    fs = FileSystem(recording=parent.fs.recording)
+    fs = FileSystem(recording=parent.fs.recording, limits=parent.fs.limits)
     before = ParseStats(parser.stats.hits, parser.stats.misses)
     reader = _Reader(parser, fs, parent.named, parent.texts)
     for root in roots:

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from ecslint.limits import Budget
 from ecslint.model import InputProblem, Location, Unknown
 from ecslint.sources.hcl import template, types
 from ecslint.sources.hcl.evaluate import Evaluator, settle, unknown
@@ -74,6 +75,7 @@ class Loader:
         self.templates: dict[str, Any] = {}
         self.problems: list[InputProblem] = []  # modules that could not be loaded (ECS003)
         self.manifests: dict[str, dict[str, str]] = {}
+        self.budget = Budget()  # of the root being read: the reader sets one per root
 
     def installed_module(self, root_dir: str, key: str) -> str | None:
         """Directory of a non-local module from `.terraform/modules/modules.json`."""
@@ -335,11 +337,15 @@ class ModuleInstance:
         attrs = block.body.attributes
         if "count" in attrs:
             n = self.ev(attrs["count"].where.file).evaluate(attrs["count"].expr, env)
-            if isinstance(n, bool) or not isinstance(n, (int, float)):
+            if isinstance(n, bool) or not isinstance(n, (int, float)) or \
+                    not self.loader.budget.collection(n, attrs["count"].where, "count"):
                 return [("", {**env, "count": {"index": Unknown()}})]
             return [(f"[{i}]", {**env, "count": {"index": i}}) for i in range(int(n))]
         if "for_each" in attrs:
             coll = self.ev(attrs["for_each"].where.file).evaluate(attrs["for_each"].expr, env)
+            if isinstance(coll, (dict, list)) and not self.loader.budget.collection(
+                    len(coll), attrs["for_each"].where, "for_each"):
+                coll = Unknown()
             if isinstance(coll, dict):
                 items = list(coll.items())
             elif isinstance(coll, list) and all(isinstance(x, str) for x in coll):
