@@ -299,7 +299,11 @@ def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str]) -> 
     texts and the reader). Each worker parses and evaluates whole roots, so parsing and
     evaluation both use every core; results come back in root order, as if read here.
     Returns the module directories read, or None when there are too few roots, one core,
-    or no fork: read them in-process."""
+    or no fork: read them in-process.
+
+    A chunk whose worker died (killed: out of memory) or hung past its time is not lost
+    with the others: its roots are read again one per process (`_isolated`), and only a
+    root that kills its own process is reported, as ECS001."""
     workers = min(cpus(), len(roots) // PARALLEL_MIN_ROOTS)
     if workers < 2 or sys.platform == "win32":
         return None
@@ -315,40 +319,114 @@ def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str]) -> 
     # and bound memory (a chunk's state is dropped when it is done).
     n = min(len(roots), workers * 6)
     chunks = [roots[len(roots) * i // n:len(roots) * (i + 1) // n] for i in range(n)]
+    results: list = [None] * n
     try:
         with concurrent.futures.ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_start_worker,
                 initargs=(_Job(reader, types),)) as pool:
-            results = list(pool.map(_read_chunk, chunks))
-    except (OSError, concurrent.futures.BrokenExecutor):
-        return None  # no workers (fork failed, one was killed): read in-process
-    return _merge(reader, results)
+            futures = [pool.submit(_read_chunk, chunk) for chunk in chunks]
+            for i, future in enumerate(futures):
+                try:
+                    results[i] = future.result(timeout=len(chunks[i]) * _allowance(reader))
+                except concurrent.futures.TimeoutError:
+                    _stop_workers(pool)  # a worker stuck where the watchdog cannot reach
+                except Exception:  # noqa: BLE001 - a worker died (BrokenExecutor), or its
+                    pass  # result did not come back: its roots are read again below
+    except OSError:
+        return None  # no workers (fork failed): read in-process
+    lost = [root for chunk, res in zip(chunks, results) if res is None for root in chunk]
+    alone = dict(zip(lost, _isolated(reader, lost, types, workers, context)))
+    for chunk, res in zip(chunks, results):
+        for one in [res] if res is not None else [alone[root] for root in chunk]:
+            _merge(reader, one)
+    return {os.path.dirname(p) for p in reader.result.files}
 
 
-def _merge(reader: _Reader, results: list) -> set[str]:
-    out = reader.result
-    seen_files: set[str] = set()
-    seen_problems: set[tuple] = set()
-    dirs = set()
-    for res, texts, ops, stats in results:
-        reader.fs.merge(ops)
-        reader.parser.stats.add(stats)
-        for root, records in res.roots.items():
-            out.roots.setdefault(root, []).extend(records)
-        for prob in res.problems:
-            k = (prob.file, prob.message, prob.line, prob.column)
-            if k not in seen_problems:
-                seen_problems.add(k)
-                out.problems.append(prob)
-        for path in res.files:
-            if path not in seen_files:
-                seen_files.add(path)
-                out.files.append(path)
-                dirs.add(os.path.dirname(path))
-                out.texts[path] = texts.get(path) or reader.texts.get(path, "")
-        out.block_ends.update(res.block_ends)
-        out.read_by_functions.update(res.read_by_functions)
-    return dirs
+# Time a worker may take per root beyond the watchdog's own limit before it is stopped.
+_GRACE = 30.0
+
+
+def _allowance(reader: _Reader) -> float:
+    return reader.fs.limits.root_seconds + _GRACE
+
+
+def _stop_workers(pool) -> None:
+    """Kill a process pool's workers (the executor has no public way): its futures fail."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+
+
+def _merge(reader: _Reader, one: tuple) -> None:
+    res, texts, ops, stats = one
+    reader.fs.merge(ops)
+    reader.parser.stats.add(stats)
+    reader.result.add(res, {**reader.texts, **texts})
+
+
+def _isolated(reader: _Reader, roots: list[str], types: frozenset[str], workers: int,
+              context) -> list[tuple]:
+    """Read each root in a process of its own, `workers` at a time, each stopped after its
+    allowance: `_read_chunk`'s result per root, or an ECS001 for a root whose process
+    died or had to be stopped."""
+    import time
+    from multiprocessing.connection import wait
+
+    job, allowance = _Job(reader, types), _allowance(reader)
+    done: dict[str, tuple] = {}
+    running: dict = {}  # receiving end -> (root, process, start)
+    todo = list(roots)
+    while todo or running:
+        while todo and len(running) < workers:
+            root = todo.pop(0)
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_read_alone, args=(job, root, send), daemon=True)
+            process.start()
+            send.close()
+            running[receive] = (root, process, time.monotonic())
+        ready = wait(list(running), timeout=1.0)
+        for receive in list(running):
+            root, process, start = running[receive]
+            stopped = time.monotonic() - start > allowance
+            if receive not in ready and not stopped:
+                continue
+            if receive in ready:
+                try:
+                    done[root] = receive.recv()
+                except Exception:  # noqa: BLE001 - EOF: the process died without a result
+                    pass
+            del running[receive]
+            receive.close()
+            process.kill()
+            process.join()
+            if root not in done:
+                done[root] = _lost(reader, root, process.exitcode, stopped, allowance)
+    return [done[root] for root in roots]
+
+
+def _read_alone(job: _Job, root: str, send) -> None:
+    """An isolated process: one root, its result sent back."""
+    _start_worker(job)
+    send.send(_read_chunk([root]))
+    send.close()
+
+
+def _lost(reader: _Reader, root: str, exitcode: int | None, stopped: bool,
+          allowance: float) -> tuple:
+    """The result of a root whose process was lost: its files, and one ECS001."""
+    files = sorted(p for p in reader.texts if os.path.dirname(p) == root)
+    if stopped:
+        why = (f"evaluating this module did not finish within {allowance:g} s "
+               "(ECSLINT_ROOT_TIMEOUT): its process was stopped")
+    elif exitcode is not None and exitcode < 0:
+        why = (f"the process evaluating this module was killed by signal {-exitcode}"
+               + (" (as when the system runs out of memory)" if -exitcode == 9 else ""))
+    else:
+        why = f"the process evaluating this module ended with exit code {exitcode}"
+    res = TerraformResult(problems=[InputProblem(files[0] if files else root,
+                                                 f"{why}; it was not checked")],
+                          files=files, texts={p: reader.texts[p] for p in files})
+    # What the lost process read is unknown: this run's output must never be replayed.
+    return res, {}, {("volatile", root): None}, ParseStats()
 
 
 def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], Ops, ParseStats]:
