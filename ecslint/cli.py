@@ -21,7 +21,12 @@ FAIL_ON = ("error", "warning", "info")
 
 
 class UsageError(Exception):
-    """Stops a command with one line on stderr and exit code 2 (bad option, config...)."""
+    """Stops a command with one line on stderr and exit code 2 (bad option, config...).
+    `extra`: keys for the JSON document of the failed run (the audit's `not_verified`)."""
+
+    def __init__(self, message: str, extra: dict | None = None) -> None:
+        super().__init__(message)
+        self.extra = extra or {}
 
 
 class _Argument(click.Argument):
@@ -33,7 +38,21 @@ class _Argument(click.Argument):
 
 
 class _Command(click.Command):
-    """Lists the arguments and their help texts in an "Arguments" section before the options."""
+    """Lists the arguments and their help texts in an "Arguments" section before the
+    options; ends a failed command as `fatal` says."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            return fatal(ctx.params, str(exc), exc.extra)
+        except (click.exceptions.Exit, click.ClickException):
+            raise  # click's own exits and usage errors (exit code 2 already)
+        except Exception as exc:  # noqa: BLE001 - a crash must never read as findings
+            from ecslint.limits import internal_error, show_traceback
+
+            show_traceback(exc)
+            return fatal(ctx.params, internal_error(exc))
 
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(param.get_usage_pieces(ctx)[0],
@@ -141,6 +160,34 @@ def settings_for(config: str | None, select, ignore, fail_on: str | None, fs=Non
 Writer = Callable[[str, str], None]  # (path, text): writes an --output file
 
 
+# The report formats written on a fatal error too, holding it: CI reads them.
+_DOCUMENTS = ("json", "sarif", "junit")
+
+
+def fatal(params: dict, message: str, extra: dict | None = None,
+          write: Writer | None = None) -> int:
+    """End a command that failed before its report (a usage or configuration error, an
+    audit that cannot reach AWS, a crash): the document its --format asks for (json,
+    sarif, junit), valid and holding the error (JSON: `errors`, and `extra`'s keys), then
+    one line on stderr. The exit code is 2: something could not be checked, never
+    "findings" and never "all clear"."""
+    if params.get("format") in _DOCUMENTS:
+        from ecslint.engine import Report
+        from ecslint.report import render
+
+        report = Report(usage_errors=[message], extra={"errors": [message], **(extra or {})})
+        try:
+            text = render(report, params["format"])
+            if params.get("output"):
+                (write or write_file)(params["output"], text)
+            else:
+                sys.stdout.write(text)
+        except (UsageError, OSError):
+            pass  # nowhere to write it: the line below still says what happened
+    click.echo(f"ecslint: error: {message}", err=True)
+    return EXIT_USAGE
+
+
 def write_file(path: str, text: str) -> None:
     try:
         with open(path, "w", encoding="utf-8") as fh:
@@ -224,11 +271,16 @@ def check(paths, format, output, select, ignore, fail_on, config, statistics, no
 
 def _recorded_check(fs, options: dict) -> tuple[int, dict[str, str]]:
     """A check whose --output files are kept (for replay); usage errors end it as usual."""
+    written: dict[str, str] = {}
+
+    def keep(path: str, text: str) -> None:
+        write_file(path, text)
+        written[path] = text
+
     try:
-        return _check(fs, write_file, **options)
+        return _check(fs, keep, **options)[0], written
     except UsageError as exc:
-        click.echo(f"ecslint: error: {exc}", err=True)
-        return EXIT_USAGE, {}
+        return fatal(options, str(exc), exc.extra, keep), written
 
 
 def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, config,
@@ -341,7 +393,15 @@ def rule_cmd(code: str) -> int:
 
 
 def main() -> None:
+    """The entry point. A crash outside any command (a command's own is handled by
+    `fatal`) is one line and exit code 2, never click's traceback and exit code 1."""
     try:
         app(prog_name="ecslint")
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001
+        from ecslint.limits import internal_error, show_traceback
+
+        show_traceback(exc)
+        click.echo(f"ecslint: error: {internal_error(exc)}", err=True)
+        sys.exit(EXIT_USAGE)
