@@ -336,10 +336,17 @@ def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, co
               help="AWS calls in flight per region (default: 10; 1: one at a time).")
 @click.option("--allow-empty", is_flag=True, default=False,
               help="A region or filter that matches nothing is not an error.")
+@click.option("--connect-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds to wait for a connection to AWS (default: 5).")
+@click.option("--read-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds to wait for an answer (default: 15); a call is given up after 3 "
+                   "attempts without one.")
+@click.option("--deadline", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds the whole audit may take (default: 600).")
 @_report_options("audit")
 def audit(region, all_regions, profile, cluster, service, since, terraform, max_concurrency,
-          allow_empty, format, output, select, ignore, fail_on, config, statistics,
-          no_color) -> int:
+          allow_empty, connect_timeout, read_timeout, deadline, format, output, select, ignore,
+          fail_on, config, statistics, no_color) -> int:
     """Audit a live AWS account, read-only, and explain why tasks stopped."""
     from ecslint.audit.command import AuditError, AuditRequest, run_audit
 
@@ -352,10 +359,14 @@ def audit(region, all_regions, profile, cluster, service, since, terraform, max_
                            all_regions=all_regions, allow_empty=allow_empty)
     if max_concurrency is not None:
         request.max_concurrency = max_concurrency
+    for name, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout),
+                        ("deadline", deadline)):
+        if value is not None:
+            setattr(request, name, value)
     try:
         report = run_audit(request, settings)
     except AuditError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(str(exc), exc.extra) from None
     return emit(report, settings, format, output, statistics, no_color)
 
 
