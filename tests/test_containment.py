@@ -9,6 +9,7 @@ import time
 import pytest
 
 from ecslint import check
+from ecslint.cache import fsio
 from ecslint.cache.fsio import FileSystem
 from ecslint.sources.hcl import functions
 from ecslint.sources.hcl.module import ModuleInstance
@@ -70,16 +71,14 @@ def test_a_missing_file_under_try_is_not_an_error(tmp_path):
 def test_an_unreadable_template_is_reported(tmp_path, monkeypatch):
     two_modules(tmp_path, {"main.tf": TASK.format(
         defs='templatefile("${path.module}/t.tpl", {})'), "t.tpl": "[]"})
-    real = FileSystem.read_bytes
+    real = fsio.read_file
 
-    def read_bytes(self, path):  # as a non-root user meets a template without permission
+    def read_file(path, cap):  # as a non-root user meets a template without permission
         if path.endswith("t.tpl"):
-            exc = PermissionError(13, "Permission denied", path)
-            self.failed[path] = exc
-            raise exc
-        return real(self, path)
+            raise PermissionError(13, "Permission denied", path)
+        return real(path, cap)
 
-    monkeypatch.setattr(FileSystem, "read_bytes", read_bytes)
+    monkeypatch.setattr(fsio, "read_file", read_file)
     report = lint([tmp_path])
     assert ecs001(report) == {
         "t.tpl": "cannot read file (read by file() or templatefile()): Permission denied"}

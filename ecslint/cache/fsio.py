@@ -117,8 +117,9 @@ class FileSystem:
     def __init__(self, recording: bool = False, limits: Limits | None = None) -> None:
         self.ops: Ops | None = {} if recording else None
         self.limits = limits or Limits.from_env()
-        # path -> why its last read failed (the loader reports refused function reads)
-        self.failed: dict[str, OSError] = {}
+        # path -> (errno, reason) of its last failed read (the loader reports the function
+        # reads that failed); not the exception, whose traceback would keep frames alive
+        self.failed: dict[str, tuple[int | None, str]] = {}
 
     @property
     def recording(self) -> bool:
@@ -150,7 +151,7 @@ class FileSystem:
             data = read_file(path, self.limits.max_file_size)
         except OSError as exc:
             self._note("read", path, _error(exc))
-            self.failed[path] = exc
+            self.failed[path] = (exc.errno, exc.strerror or str(exc))
             raise
         self._note("read", path, _digest(data))
         return data

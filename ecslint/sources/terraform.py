@@ -244,13 +244,13 @@ class _Reader:
         is left to try() / fileexists() as Terraform leaves it."""
         out = []
         for path, text in self.loader.texts.items():
-            exc = self.fs.failed.get(path) if text is None else None
-            if exc is None or path in self.reported or exc.errno in (errno.ENOENT,
-                                                                     errno.ENOTDIR):
+            failed = self.fs.failed.get(path) if text is None else None
+            if failed is None or path in self.reported or failed[0] in (errno.ENOENT,
+                                                                        errno.ENOTDIR):
                 continue
             self.reported.add(path)
-            out.append(InputProblem(path, f"cannot read file (read by file() or "
-                                          f"templatefile()): {exc.strerror or exc}"))
+            out.append(InputProblem(path, "cannot read file (read by file() or "
+                                          f"templatefile()): {failed[1]}"))
         return out
 
 
