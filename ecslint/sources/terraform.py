@@ -43,7 +43,7 @@ class TerraformResult:
 
     def add(self, other: TerraformResult, texts: dict[str, str]) -> None:
         """Another reader's result (a worker's, a retry's): its roots, and what it read
-        that this one has not (the texts of new files from `texts`, else other's own)."""
+        that this one has not (the text of a new file from `texts`, else from other)."""
         for root, records in other.roots.items():
             self.roots.setdefault(root, []).extend(records)
         known = set(self.problems)
@@ -335,7 +335,10 @@ def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str]) -> 
     except OSError:
         return None  # no workers (fork failed): read in-process
     lost = [root for chunk, res in zip(chunks, results) if res is None for root in chunk]
-    alone = dict(zip(lost, _isolated(reader, lost, types, workers, context)))
+    try:
+        alone = dict(zip(lost, _isolated(reader, lost, types, workers, context)))
+    except OSError:  # no more processes: read them here, contained as any root is
+        alone = {root: _read_here(reader, root, types) for root in lost}
     for chunk, res in zip(chunks, results):
         for one in [res] if res is not None else [alone[root] for root in chunk]:
             _merge(reader, one)
@@ -360,7 +363,14 @@ def _merge(reader: _Reader, one: tuple) -> None:
     res, texts, ops, stats = one
     reader.fs.merge(ops)
     reader.parser.stats.add(stats)
-    reader.result.add(res, {**reader.texts, **texts})
+    reader.result.add(res, texts)
+
+
+def _read_here(reader: _Reader, root: str, types: frozenset[str]) -> tuple:
+    """One root read in this process, shaped as a worker's result."""
+    again = _Reader(reader.parser, reader.fs, reader.named, reader.texts)
+    again.read_root(root, types)
+    return again.result, {}, {}, ParseStats()
 
 
 def _isolated(reader: _Reader, roots: list[str], types: frozenset[str], workers: int,
