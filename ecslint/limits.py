@@ -191,12 +191,17 @@ class Watchdog:
                                      f"{size_text(memory)} of memory (ECSLINT_ROOT_MEMORY)")
 
         previous = signal.signal(signal.SIGALRM, tick)
-        signal.setitimer(signal.ITIMER_REAL, TICK, TICK)
+        start = time.monotonic()
+        delay, interval = signal.setitimer(signal.ITIMER_REAL, TICK, TICK)
         try:
             yield
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
-            signal.signal(signal.SIGALRM, previous)
+            # As it was: the handler (SIG_DFL when it was not set from Python), its timer.
+            signal.signal(signal.SIGALRM, signal.SIG_DFL if previous is None else previous)
+            if delay:
+                left = max(delay - (time.monotonic() - start), 1e-6)
+                signal.setitimer(signal.ITIMER_REAL, left, interval)
 
 
 # ------------------------------------------------------------------ messages

@@ -253,7 +253,7 @@ def test_a_root_past_its_memory_is_ecs001(tmp_path, monkeypatch):
     assert good_kept(report)
 
 
-def test_the_watchdog_leaves_the_signal_handler_as_it_was(tmp_path):
+def test_the_watchdog_leaves_the_signal_handler_and_timer_as_they_were(tmp_path):
     import signal
 
     before = signal.getsignal(signal.SIGALRM)
@@ -261,3 +261,12 @@ def test_the_watchdog_leaves_the_signal_handler_as_it_was(tmp_path):
     lint([tmp_path])
     assert signal.getsignal(signal.SIGALRM) is before
     assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)
+    fired: list[int] = []
+    signal.signal(signal.SIGALRM, lambda *_: fired.append(1))
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 30)  # someone else's timer, kept
+        lint([tmp_path])
+        assert 0 < signal.getitimer(signal.ITIMER_REAL)[0] < 30 and not fired
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, before)
