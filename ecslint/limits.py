@@ -59,6 +59,7 @@ class Limits(NamedTuple):
     max_nesting: int = 256  # JSON arrays/objects inside each other (HCL: hclparse.MAX_DEPTH)
     max_collection: int = 10_000  # count, for_each, range(), for expressions, list growth
     max_string: int = 4 * MiB  # a string built by evaluation (join, format, templates)
+    max_steps: int = 2_000_000  # elements and iterations one root's evaluation produces
     root_seconds: float = 60.0  # evaluating one root module, parse included
     root_memory: int = 1024 * MiB  # growth of peak memory while evaluating one root
 
@@ -86,6 +87,7 @@ ENV: dict[str, tuple[str, Any]] = {
     "max_nesting": ("ECSLINT_MAX_NESTING", int),
     "max_collection": ("ECSLINT_MAX_COLLECTION", int),
     "max_string": ("ECSLINT_MAX_STRING", parse_size),
+    "max_steps": ("ECSLINT_MAX_STEPS", int),
     "root_seconds": ("ECSLINT_ROOT_TIMEOUT", float),
     "root_memory": ("ECSLINT_ROOT_MEMORY", parse_size),
 }
@@ -103,6 +105,7 @@ class Budget:
     def __init__(self, limits: Limits | None = None) -> None:
         self.limits = limits or Limits()
         self.notes: list[InputProblem] = []
+        self.spent = 0  # steps so far (see `steps`)
 
     def collection(self, n: Any, where: Location | None, what: str) -> bool:
         """May a collection of `n` elements be built (count, for_each, range(), a for
@@ -126,6 +129,18 @@ class Budget:
             return True
         self.note(where, f"{what}: {n:,} characters, more than the limit of "
                          f"{size_text(limit)} (ECSLINT_MAX_STRING)")
+        return False
+
+    def steps(self, n: int, where: Location | None, what: str) -> bool:
+        """Count `n` steps of evaluation (the elements a for expression or a function
+        builds, the iterations of a template loop) against the root's total, which bounds
+        what nested loops multiply: False, with a note, once it is spent, and the caller
+        makes the value unknown."""
+        self.spent += n
+        if self.spent <= self.limits.max_steps:
+            return True
+        self.note(where, f"{what}: evaluating this module took more than "
+                         f"{self.limits.max_steps:,} steps (ECSLINT_MAX_STEPS)")
         return False
 
     def note(self, where: Location | None, message: str) -> None:

@@ -270,3 +270,26 @@ def test_the_watchdog_leaves_the_signal_handler_and_timer_as_they_were(tmp_path)
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, before)
+
+
+def test_the_budget_api_the_evaluator_calls():
+    from ecslint.limits import Budget, Limits
+    from ecslint.model import Location
+
+    budget = Budget(Limits(max_collection=5, max_string=10, max_steps=8))
+    at = Location("main.tf", 3, 7)
+    assert budget.collection(5, at, "range()") and budget.string(10, at, "join()")
+    assert not budget.collection(6, at, "range()")
+    assert not budget.collection(float("nan"), at, "count")
+    assert not budget.string(11, at, "join()")
+    assert budget.steps(8, at, "for expression") and not budget.steps(1, at, "for expression")
+    assert not budget.steps(1, at, "for expression")  # still spent, noted once
+    assert not budget.collection(6, None, "range()")  # nowhere to say it: no note
+    tail = "; treated as unknown, so what depends on it is not checked"
+    assert [(p.file, p.line, p.column, p.message) for p in budget.notes] == [
+        ("main.tf", 3, 7, m + tail) for m in (
+            "range(): 6 elements, more than the limit of 5 (ECSLINT_MAX_COLLECTION)",
+            "count: not a number",
+            "join(): 11 characters, more than the limit of 10 bytes (ECSLINT_MAX_STRING)",
+            "for expression: evaluating this module took more than 8 steps "
+            "(ECSLINT_MAX_STEPS)")]
