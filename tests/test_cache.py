@@ -481,3 +481,14 @@ def test_pruning_runs_at_most_once_a_day_when_writing(tmp_path, monkeypatch):
     (tmp_path / "m" / "main.tf").write_text(MODULE["main.tf"] + "\n\n")
     report_text([tmp_path / "m"], parser(tmp_path / "cache"))
     assert len(seen) == 2
+
+
+def test_a_body_too_deep_to_pickle_is_not_stored_and_the_run_goes_on(tmp_path, store_dir):
+    write(tmp_path / "m", MODULE)
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "main.tf").write_text(
+        'resource "aws_ecs_cluster" "c" {\n' + "a {\n" * 200 + "}\n" * 200 + "}\n")
+    expected = report_text([tmp_path], HclParser())
+    assert '"ECS401"' in expected
+    assert report_text([tmp_path], parser(store_dir)) == expected
+    assert report_text([tmp_path], parser(store_dir)) == expected

@@ -133,10 +133,14 @@ class Store:
         return pickle.dumps((key, payload), PROTOCOL)
 
     def put(self, key: str, payload: Any) -> bool:
-        """Store an entry; False if the directory cannot be written."""
+        """Store an entry; False if the directory cannot be written, or the payload cannot
+        be pickled (nested too deeply for pickle: it is simply not cached)."""
         if not self.writable or not self.trusted():
             return False
-        data = self.encode(key, payload)
+        try:
+            data = self.encode(key, payload)
+        except (RecursionError, pickle.PicklingError, TypeError, AttributeError):
+            return False
         path = self.path(key)
         tmp = f"{path}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
         try:
