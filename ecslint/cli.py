@@ -190,7 +190,8 @@ def fatal(params: dict, message: str, extra: dict | None = None,
 
 def write_file(path: str, text: str) -> None:
     try:
-        with open(path, "w", encoding="utf-8") as fh:
+        # A lone surrogate (from a JSON string, a file name that is not UTF-8) is escaped.
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
@@ -406,6 +407,11 @@ def rule_cmd(code: str) -> int:
 def main() -> None:
     """The entry point. A crash outside any command (a command's own is handled by
     `fatal`) is one line and exit code 2, never click's traceback and exit code 1."""
+    for stream in (sys.stdout, sys.stderr):
+        try:  # text that cannot be encoded (a lone surrogate in an input) is escaped
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass  # not a text file: left as it is
     try:
         app(prog_name="ecslint")
     except KeyboardInterrupt:

@@ -4,6 +4,7 @@ document asked for (json, sarif, junit) still written, valid, holding the error.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
@@ -94,3 +95,25 @@ def test_a_crash_outside_any_command_is_one_line_and_exit_2(tmp_path):
     assert proc.returncode == 2 and proc.stdout == ""
     assert proc.stderr.startswith("ecslint: error: internal error: MemoryError (a bug in")
     assert "Traceback" not in proc.stderr and len(proc.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize("fmt", ["concise", "full", "json", "sarif", "junit", "github"])
+@pytest.mark.parametrize("cache", [True, False])
+def test_text_that_cannot_be_encoded_is_escaped_not_a_crash(tmp_path, fmt, cache):
+    """A lone surrogate in a JSON string, a file name that is not UTF-8."""
+    (tmp_path / "td.json").write_text(
+        '{"family": "\\ud800", "containerDefinitions": [{"name": "\\udfff", "image": "a", '
+        '"memory": 512}, {"name": "b", "image": "c"}]}')
+    with open(os.path.join(os.fsencode(tmp_path), b"\xff.tf"), "w") as fh:
+        fh.write('resource "aws_ecs_cluster" "c" {\n  name = "x"\n}\n')
+    env = {**os.environ, "ECSLINT_CACHE_DIR": str(tmp_path / ".cache")}
+    env.pop("ECSLINT_NO_CACHE", None)
+    if not cache:
+        env["ECSLINT_NO_CACHE"] = "1"
+    for run in (1, 2):  # with the cache: cold, then replayed
+        proc = subprocess.run([sys.executable, "-m", "ecslint", "check", "--format", fmt,
+                               "--output", str(tmp_path / "out"), "."], cwd=tmp_path, env=env,
+                              capture_output=True, timeout=120)
+        assert (proc.returncode, proc.stderr) == (1, b""), (run, proc.stderr)
+        out = (tmp_path / "out").read_bytes()
+        assert b"ECS401" in out and (b"\\udcff" in out or b"%FF" in out)

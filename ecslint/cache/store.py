@@ -95,7 +95,7 @@ class Store:
 
     def key(self, kind: str, name: str, text: str) -> str:
         h = _digest(self.salt.encode(), digest_size=20)
-        h.update(f"\0{kind}\0{name}\0".encode())
+        h.update(f"\0{kind}\0{name}\0".encode("utf-8", "surrogatepass"))  # any file name
         h.update(text.encode("utf-8", "surrogatepass"))
         return h.hexdigest()
 

@@ -49,7 +49,9 @@ def _is_file(f: Finding) -> bool:
 
 def _location(f: Finding) -> dict:
     if _is_file(f):
-        artifact = {"uri": quote(f.file.replace(os.sep, "/")), "uriBaseId": SRCROOT}
+        # A file name that is not UTF-8 (surrogate-escaped by os.listdir) keeps its bytes.
+        artifact = {"uri": quote(f.file.replace(os.sep, "/"), errors="surrogateescape"),
+                    "uriBaseId": SRCROOT}
     else:
         artifact = {"uri": f.file}
     physical: dict = {"artifactLocation": artifact}
@@ -66,7 +68,7 @@ def _fingerprint(f: Finding, seen: Counter) -> str:
     key = (f.file, f.code, f.resource or "", f.container or "")
     seen[key] += 1
     raw = "\0".join(key) + f"\0{seen[key]}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _directory_uri(path: Path) -> str:
