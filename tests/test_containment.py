@@ -122,6 +122,23 @@ def test_a_crash_outside_any_expression_is_ecs001_at_the_roots_first_file(tmp_pa
     assert good_kept(report)
 
 
+def test_a_crash_in_the_pre_scan_leaves_the_directory_to_the_reader(tmp_path, monkeypatch):
+    from ecslint.sources.terraform import PreScan
+
+    real = PreScan._scan
+
+    def scan(self, directory, out):
+        if directory.endswith("bad"):
+            raise IndexError("scan")
+        return real(self, directory, out)
+
+    monkeypatch.setattr(PreScan, "_scan", scan)
+    two_modules(tmp_path, {"main.tf": GOOD_MODULE["main.tf"]})
+    report = lint([tmp_path])
+    assert not ecs001(report)
+    assert sorted(f.file.split(os.sep)[-2] for f in report.findings) == ["bad", "good"]
+
+
 def test_a_crash_in_a_rule_is_ecs001_and_the_other_rules_run(tmp_path):
     from ecslint.checks import RULES_BY_CODE
 

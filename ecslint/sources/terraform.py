@@ -518,10 +518,20 @@ class PreScan:
             return self.dirs[directory]
         out = self.dirs[directory] = _DirScan()
         try:
+            self._scan(directory, out)
+        except Exception as exc:  # noqa: BLE001
+            # A bug of ours here must not end the run: the reader reads this directory,
+            # and the evaluation of its root is contained as any other.
+            show_traceback(exc)
+            out.relevant = True
+        return out
+
+    def _scan(self, directory: str, out: _DirScan) -> None:
+        try:
             names = sorted(self.fs.listdir(directory, only="tf"))
         except OSError:
             out.relevant = True  # the reader reports what is wrong
-            return out
+            return
         for name in names:
             path = os.path.join(directory, name)
             if self.fs.isdir(path):
@@ -548,4 +558,3 @@ class PreScan:
                     out.relevant = True
             out.calls += [os.path.normpath(os.path.join(directory, source))
                           for source in self.local_sources.findall(text)]
-        return out
