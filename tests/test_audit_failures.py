@@ -269,7 +269,7 @@ def test_a_fatal_error_says_which_calls_had_failed(monkeypatch):
         def verification_failures(self):
             return [NotVerified("ecs:ListServices", "services of cluster prod", "AccessDenied")]
 
-    def run(request, settings, window, timeouts, progress, sessions, *rest):
+    def run(request, settings, window, timeouts, sessions, *rest):
         sessions.append(Session())
         raise AuditError("cannot reach AWS at http://x: boom")
 
@@ -284,33 +284,3 @@ def test_a_fatal_error_says_which_calls_had_failed(monkeypatch):
 def test_timeouts_must_be_positive():
     with pytest.raises(AuditError, match="must be positive"):
         run_audit(AuditRequest(read_timeout=0), Settings())
-
-
-class _Tty:
-    def __init__(self, tty: bool) -> None:
-        self.tty, self.text = tty, ""
-
-    def isatty(self) -> bool:
-        return self.tty
-
-    def write(self, text: str) -> None:
-        self.text += text
-
-    def flush(self) -> None:
-        pass
-
-
-def test_progress_is_one_line_on_a_terminal_only(monkeypatch):
-    from ecslint.audit import aws
-
-    clock = iter(range(0, 100))
-    monkeypatch.setattr(aws.time, "monotonic", lambda: next(clock))
-    tty, log = _Tty(True), _Tty(False)
-    for stream in (tty, log):
-        progress = aws.Progress(stream)
-        progress.call("eu-west-1", True)
-        progress.call("eu-west-1", False)
-        progress.done()
-    assert log.text == ""
-    assert tty.text == ("\r\x1b[Kecslint audit: eu-west-1: 1 AWS calls, 1 s"
-                        "\r\x1b[Kecslint audit: eu-west-1: 2 AWS calls, 1 failed, 2 s\r\x1b[K")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 import threading
 import time
 from dataclasses import dataclass
@@ -97,44 +96,9 @@ class Timeouts:
         return Timeouts(self.connect, self.read, self.deadline, time.monotonic())
 
 
-class Progress:
-    """One line on stderr, rewritten as calls complete, when stderr is a terminal (a CI log
-    gets nothing): which audit is running and how far it got."""
-
-    def __init__(self, stream=None) -> None:
-        self.stream = stream or sys.stderr
-        try:
-            self.on = bool(self.stream.isatty())
-        except (AttributeError, ValueError):
-            self.on = False
-        self.calls = self.failed = 0
-        self.start = self.shown = time.monotonic()
-        self._lock = threading.Lock()
-
-    def call(self, region: str, ok: bool) -> None:
-        if not self.on:
-            return
-        with self._lock:
-            self.calls += 1
-            self.failed += not ok
-            now = time.monotonic()
-            if now - self.shown < 0.1:
-                return
-            self.shown = now
-            failed = f", {self.failed} failed" if self.failed else ""
-            self.stream.write(f"\r\x1b[Kecslint audit: {region}: {self.calls} AWS calls"
-                              f"{failed}, {now - self.start:.0f} s")
-            self.stream.flush()
-
-    def done(self) -> None:
-        if self.on and self.calls:
-            self.stream.write("\r\x1b[K")
-            self.stream.flush()
-
-
 def open_session(profile: str | None, region: str | None,
                  core: botocore.session.Session | None = None,
-                 timeouts: Timeouts | None = None, progress: Progress | None = None) -> Aws:
+                 timeouts: Timeouts | None = None) -> Aws:
     """Clients from the standard credential chain; AuditError when they cannot work.
 
     `core` is a botocore session to use instead of a new one (tests register event hooks
@@ -158,7 +122,7 @@ def open_session(profile: str | None, region: str | None,
         raise AuditError(f"AWS profile '{profile}' not found") from None
     except bx.BotoCoreError as exc:
         raise AuditError(f"cannot load AWS credentials: {one_line(exc)}") from None
-    return Aws(session, core, timeouts or Timeouts().started(), progress)
+    return Aws(session, core, timeouts or Timeouts().started())
 
 
 def _error(exc: bx.ClientError) -> tuple[str, str]:
@@ -179,10 +143,9 @@ class Aws:
     """Clients for one account and region. Failed calls are recorded in `not_verified`."""
 
     def __init__(self, session: boto3.Session, core: botocore.session.Session,
-                 timeouts: Timeouts | None = None, progress: Progress | None = None) -> None:
+                 timeouts: Timeouts | None = None) -> None:
         self.session = session
         self.timeouts = timeouts or Timeouts().started()
-        self.progress = progress or Progress(None)
         self.region: str = session.region_name or ""
         self._clients: dict[str, Any] = {}
         # Creating clients from one botocore session is not thread-safe; using them is.
@@ -254,13 +217,10 @@ class Aws:
         """One call; None (and a not-verified entry) when AWS refuses or fails it."""
         self.check_deadline()
         try:
-            found = getattr(self.client(service), method)(**params)
+            return getattr(self.client(service), method)(**params)
         except Exception as exc:  # noqa: BLE001 - _failed re-raises what it does not handle
-            self.progress.call(self.region, False)
             self._failed(service, method, what, exc)
             return None
-        self.progress.call(self.region, True)
-        return found
 
     def pages(self, service: str, method: str, what: str, **params: Any) -> list[dict] | None:
         """Every page of a paginated call, or None when any page fails (partial data would
@@ -268,13 +228,10 @@ class Aws:
         self.check_deadline()
         try:
             paginator = self.client(service).get_paginator(method)
-            found = list(paginator.paginate(**params))
+            return list(paginator.paginate(**params))
         except Exception as exc:  # noqa: BLE001
-            self.progress.call(self.region, False)
             self._failed(service, method, what, exc)
             return None
-        self.progress.call(self.region, True)
-        return found
 
     def token_pages(self, service: str, method: str, what: str, **params: Any
                     ) -> list[dict] | None:

@@ -11,8 +11,7 @@ import botocore.session
 
 from ecslint import engine
 from ecslint.audit import AuditError, drift, metrics, render, stops, usage, usage_findings
-from ecslint.audit.aws import CONNECT_TIMEOUT, DEADLINE, READ_TIMEOUT, Aws, Progress, Timeouts, \
-    open_session
+from ecslint.audit.aws import CONNECT_TIMEOUT, DEADLINE, READ_TIMEOUT, Aws, Timeouts, open_session
 from ecslint.audit.live_model import Live, read_account
 from ecslint.audit.live_related import TargetGroups
 from ecslint.audit.metric_data import MetricBatch
@@ -78,21 +77,18 @@ def run_audit(request: AuditRequest, settings: Settings, *, core: Any = None,
     if min(request.connect_timeout, request.read_timeout, request.deadline) <= 0:
         raise AuditError("--connect-timeout, --read-timeout and --deadline must be positive")
     timeouts = Timeouts(request.connect_timeout, request.read_timeout, request.deadline)
-    progress = Progress()
     sessions: list[Aws] = []
     try:
-        return _run(request, settings, window, timeouts.started(), progress, sessions, core,
-                    clients, now)
+        return _run(request, settings, window, timeouts.started(), sessions, core, clients,
+                    now)
     except AuditError as exc:
         # The JSON document of the failed audit says which calls had failed before.
         failed = [nv.as_dict() for aws in sessions for nv in aws.verification_failures()]
         raise AuditError(str(exc), {**exc.extra, "not_verified": failed}) from None
-    finally:
-        progress.done()
 
 
 def _run(request: AuditRequest, settings: Settings, window: timedelta, timeouts: Timeouts,
-         progress: Progress, sessions: list[Aws], core: Any, clients: dict[str, Any] | None,
+         sessions: list[Aws], core: Any, clients: dict[str, Any] | None,
          now: datetime | None) -> AuditReport:
     config = drift.read_configuration(request.terraform) if request.terraform else None
     # One botocore session for every region: it loads each service model once.
@@ -106,7 +102,7 @@ def _run(request: AuditRequest, settings: Settings, window: timedelta, timeouts:
         raise AuditError("clients can be put in for a single region only")
 
     for name in names:
-        aws = open_session(request.profile, name, core, timeouts, progress)
+        aws = open_session(request.profile, name, core, timeouts)
         for service, client in (clients or {}).items():
             aws.use(service, client)
         aws.prepare()  # clients are created here, before any call runs on a thread
