@@ -38,10 +38,10 @@ class _Argument(click.Argument):
 
 
 class _Command(click.Command):
-    """Lists the arguments and their help texts in an "Arguments" section before the
-    options; ends a failed command as `fatal` says."""
+    """Lists the arguments and their help texts in an "Arguments" section before the options."""
 
     def invoke(self, ctx: click.Context):
+        """Run the command; a usage error or a crash ends it as `fatal` says."""
         try:
             return super().invoke(ctx)
         except UsageError as exc:
