@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from ecslint.limits import Budget
 from ecslint.model import InputProblem, Location, Unknown
 from ecslint.sources.hcl import template, types
 from ecslint.sources.hcl.evaluate import Evaluator, settle, unknown
@@ -76,6 +77,7 @@ class Loader:
         self.templates: dict[str, Any] = {}
         self.problems: list[InputProblem] = []  # modules that could not be loaded (ECS003)
         self.manifests: dict[str, dict[str, str]] = {}
+        self.budget = Budget()  # of the root being read: the reader sets one per root
 
     def installed_module(self, root_dir: str, key: str) -> str | None:
         """Directory of a non-local module from `.terraform/modules/modules.json`."""
@@ -358,11 +360,15 @@ class ModuleInstance:
                 n = types.convert(n, types.NUMBER)  # count = "2" is 2
             except EvalError:
                 n = None
-            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0 or \
+                    not self.loader.budget.collection(n, attrs["count"].where, "count"):
                 return [("", {**env, "count": {"index": Unknown()}})]
             return [(f"[{i}]", {**env, "count": {"index": i}}) for i in range(n)]
         if "for_each" in attrs:
             coll = self.ev(attrs["for_each"].where.file).evaluate(attrs["for_each"].expr, env)
+            if isinstance(coll, (dict, types.TfSet)) and not self.loader.budget.collection(
+                    len(coll), attrs["for_each"].where, "for_each"):
+                coll = Unknown()
             # A map (keys in order) or a set of strings; a list or tuple is an error.
             if isinstance(coll, dict) or (isinstance(coll, types.TfSet)
                                           and all(isinstance(x, str) for x in coll)):
