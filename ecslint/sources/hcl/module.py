@@ -200,6 +200,11 @@ class ModuleInstance:
         self._attrs: dict[tuple[str, str], Any] = {}
 
     # ------------------------------------------------------------------ Scope
+    @property
+    def budget(self) -> Budget:
+        """The budget of the root module being read (ecslint.limits)."""
+        return self.loader.budget
+
     def ev(self, file: str) -> Evaluator:
         return Evaluator(self, file)
 
@@ -268,7 +273,8 @@ class ModuleInstance:
         if isinstance(tpl, Exception):
             raise FunctionError(str(tpl))
         ev = self.ev(path)
-        return template.render(tpl, ev._eval_settled, dict(variables))
+        return template.render(tpl, ev._eval_settled, dict(variables), self.budget,
+                               Location(path, 1, 1))
 
     # ------------------------------------------------------------------ names
     def variable(self, name: str) -> Any:
@@ -412,10 +418,16 @@ class ModuleInstance:
         if content is None or not isinstance(coll, (dict, list)):
             out[name] = settle(coll) if isinstance(coll, Unknown) else Unknown()
             return
+        items = types.items(coll)  # maps by key, sets by element, lists by index
+        budget = self.loader.budget
+        if not (budget.collection(len(items), attrs["for_each"].where, "dynamic for_each")
+                and budget.steps(len(items), attrs["for_each"].where, "dynamic for_each")):
+            out[name] = Unknown()
+            return
         lst = out.setdefault(name, PosList())
         if not isinstance(lst, PosList):
             return
-        for k, v in types.items(coll):  # maps by key, sets by element, lists by index
+        for k, v in items:  # maps by key, sets by element, lists by index
             lst.append(self.eval_body(content.body, {**env, iterator: {"key": k, "value": v}}))
             lst.pos.append(content.where)
 
