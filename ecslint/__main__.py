@@ -1,6 +1,6 @@
 """`python -m ecslint`."""
 
-from ecslint.cli import main
+from ecslint.cli import entry
 
 if __name__ == "__main__":
-    main()
+    entry()
