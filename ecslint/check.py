@@ -14,12 +14,13 @@ from ecslint.cache.fsio import FileSystem
 from ecslint.engine import Report, display_path
 from ecslint.inputs import json_shape
 from ecslint.limits import problem_message, show_traceback
-from ecslint.model import EcsModel, InputProblem
+from ecslint.model import EcsModel, Finding, InputProblem
 from ecslint.progress import OnProgress
 from ecslint.settings import Settings
 from ecslint.sources import jsonpos, plan, taskdef
 from ecslint.sources.build import build
 from ecslint.sources.hcl.parser import HclParser
+from ecslint.sources.hcl.module import ResourceRecord
 from ecslint.sources.terraform import load
 
 
@@ -56,15 +57,16 @@ class Loaded:
     """Every input of a run, loaded: what `check` hands to the engine and `inspect` shows."""
 
     inputs: discover.Inputs
-    models: list[EcsModel]
+    models: list[EcsModel]  # Terraform roots' models only when no `rules` were given
     problems: list[InputProblem]
     suppressions: list[suppress.Suppression]
     files: set[str]  # every input file read
+    findings: list[Finding]  # of the Terraform roots, when `rules` were given
 
 
 def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSystem,
          progress: OnProgress | None = None, walk_json: bool = False) -> Report:
-    loaded = load_inputs(paths, parser, fs, progress, walk_json)
+    loaded = load_inputs(paths, parser, fs, progress, walk_json, rules=settings)
     inputs = loaded.inputs
     report = Report(usage_errors=[f"{p}: no such file or directory" for p in inputs.missing])
     shown, files = None, loaded.files
@@ -72,28 +74,35 @@ def _run(paths: Iterable[str], settings: Settings, parser: HclParser, fs: FileSy
         shown = {display_path(t) for t in inputs.targets}
         files = set(inputs.targets)
     report.findings = engine.check(settings, loaded.models, loaded.problems,
-                                   suppressions=loaded.suppressions, shown=shown)
+                                   loaded.findings, loaded.suppressions, shown)
     report.files = len(files)
     return report
 
 
 def load_inputs(paths: Iterable[str], parser: HclParser, fs: FileSystem,
-                progress: OnProgress | None = None, walk_json: bool = False) -> Loaded:
+                progress: OnProgress | None = None, walk_json: bool = False,
+                rules: Settings | None = None) -> Loaded:
     """Discover the inputs of `paths` and load them into models: one per Terraform root
-    module, one per task-definition or plan JSON file."""
+    module, one per task-definition or plan JSON file. With `rules`, the rules run over
+    each root's model where the root is read (`_RootRules`) and only the findings are
+    kept: memory is bounded by the largest root, not by the run."""
     inputs = discover.collect(paths, fs)
     roots, scan = discover.terraform_roots(inputs, fs)
-    result = load(roots, parser, fs, scan, named=inputs.targets or (),
-                  progress=progress)
+    if rules is None:
+        result = load(roots, parser, fs, scan, named=inputs.targets or (),
+                      progress=progress)
+    else:
+        result = load(roots, parser, fs, scan, named=inputs.targets or (),
+                      progress=progress, on_root=_RootRules(rules))
     problems = inputs.problems + result.problems
-    models = []
-    for root, records in result.roots.items():
-        if records:
-            try:
-                models.append(build(records))
-            except Exception as exc:  # noqa: BLE001 - one root's failure is its ECS001
-                problems.append(_failed(records[0].where.file, exc,
-                                        f"the module in {display_path(root)}"))
+    models, findings = [], []
+    for root, kept in result.roots.items():
+        if rules is not None:
+            findings += kept
+        elif kept:
+            model, problem = _model(root, kept)
+            models += [model] if model is not None else []
+            problems += [problem] if problem is not None else []
     suppressions = []
     for path, text in result.texts.items():
         try:
@@ -114,7 +123,32 @@ def load_inputs(paths: Iterable[str], parser: HclParser, fs: FileSystem,
             problems.append(problem)
         if model is not None:
             models.append(model)
-    return Loaded(inputs, models, problems, suppressions, files)
+    return Loaded(inputs, models, problems, suppressions, files, findings)
+
+
+def _model(root: str, records: list[ResourceRecord]
+           ) -> tuple[EcsModel | None, InputProblem | None]:
+    """One root's model, or the ECS001 of a root whose model could not be built."""
+    try:
+        return build(records), None
+    except Exception as exc:  # noqa: BLE001 - one root's failure is its ECS001
+        return None, _failed(records[0].where.file, exc, f"the module in {display_path(root)}")
+
+
+class _RootRules:
+    """What `check` keeps of a Terraform root: its model's findings (a root that could not
+    be built is its ECS001). Called where the root was read: a worker process, or here."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def __call__(self, root: str, records: list[ResourceRecord]) -> list[Finding]:
+        if not records:
+            return []
+        model, problem = _model(root, records)
+        if problem is not None:
+            return [engine.problem_finding(problem)]
+        return engine.run_rules(model, self.settings)
 
 
 def _failed(path: str, exc: BaseException, what: str) -> InputProblem:

@@ -54,8 +54,7 @@ def check(settings: Settings, models: Iterable[EcsModel] = (),
           live: bool = False) -> list[Finding]:
     """Every finding of a run, final. `findings` are made by the command itself (the
     audit's observations); `shown`: report only findings in these (displayed) files."""
-    out = [make_finding(p.code, p.message, Location(p.file, p.line, p.column), p.resource)
-           for p in problems]
+    out = [problem_finding(p) for p in problems]
     out += findings
     for model in models:
         out += run_rules(model, settings, live)
@@ -66,6 +65,10 @@ def check(settings: Settings, models: Iterable[EcsModel] = (),
     out += [make_finding("ECS002", f"unused suppression: nothing here reports {codes}", where)
             for codes, where in unused if shown is None or where.file in shown]
     return finalize(out, settings)
+
+
+def problem_finding(p: InputProblem) -> Finding:
+    return make_finding(p.code, p.message, Location(p.file, p.line, p.column), p.resource)
 
 
 def run_rules(model: EcsModel, settings: Settings, live: bool = False) -> list[Finding]:

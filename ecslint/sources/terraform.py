@@ -9,7 +9,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Collection
+from typing import Any, Callable, Collection
 
 from ecslint.cache.fsio import FileSystem, Ops
 from ecslint.cache.store import cpus
@@ -22,6 +22,18 @@ from ecslint.sources.hcl.syntax import HclSyntaxError, parse_tf_json
 
 # Below this many roots per worker, roots are read in-process: a worker costs ~20 ms.
 PARALLEL_MIN_ROOTS = 8
+# Roots per chunk of a worker at most (`_read_parallel`), and between collections of
+# cycles in-process (`_read_roots`).
+CHUNK_ROOTS = 24
+
+# What `load` keeps of a root evaluated into records: the records themselves (the default,
+# for `inspect`), or what a caller makes of them where the root was read (`check` runs the
+# rules there), so that a run holds one root's records at a time, never the whole run's.
+OnRoot = Callable[[str, list[ResourceRecord]], Any]
+
+
+def _keep(root: str, records: list[ResourceRecord]) -> list[ResourceRecord]:
+    return records
 
 
 @dataclass
@@ -29,8 +41,9 @@ class TerraformResult:
     """What the loader read: records per root, problems, files and their texts."""
 
     # Root module directory -> its resource records (and those of the modules it calls),
-    # in root order. Each root is its own configuration: relations are resolved inside it.
-    roots: dict[str, list[ResourceRecord]] = field(default_factory=dict)
+    # or what `load`'s `on_root` made of them, in root order. Each root is its own
+    # configuration: relations are resolved inside it.
+    roots: dict[str, Any] = field(default_factory=dict)
     problems: list[InputProblem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # every .tf file read (all modules)
     texts: dict[str, str] = field(default_factory=dict)  # path -> text, for suppressions
@@ -40,14 +53,13 @@ class TerraformResult:
 
     @property
     def records(self) -> list[ResourceRecord]:
-        """Every root's records, in root order."""
+        """Every root's records, in root order (when `load` kept them)."""
         return [r for records in self.roots.values() for r in records]
 
     def add(self, other: TerraformResult, texts: dict[str, str]) -> None:
         """Another reader's result (a worker's, a retry's): its roots, and what it read
         that this one has not (the text of a new file from `texts`, else from other)."""
-        for root, records in other.roots.items():
-            self.roots.setdefault(root, []).extend(records)
+        self.roots.update(other.roots)
         known = set(self.problems)
         for problem in other.problems:
             if problem not in known:
@@ -65,7 +77,8 @@ class TerraformResult:
 
 def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
          named: Collection[str] = (),
-         progress: Callable[[int, int, str], None] | None = None) -> TerraformResult:
+         progress: Callable[[int, int, str], None] | None = None,
+         on_root: OnRoot = _keep) -> TerraformResult:
     """Evaluate root modules, skipping those that cannot hold a resource of `scan.types`.
 
     A root is skipped when no file of it or of the local modules it calls names one of the
@@ -73,7 +86,8 @@ def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
     is not reported unless one of its files was named. Named files are parsed whole, so
     that every error in them shows. The other roots are read in worker processes when there
     are many (`_read_parallel`), else here. `progress(done, total, root)` is called as
-    roots are done.
+    roots are done. `on_root(root, records)` is called where each root was evaluated (a
+    worker process, or here) and its result is what `TerraformResult.roots` keeps.
     """
     named_dirs = {os.path.dirname(p) for p in named}
     plan = []
@@ -82,14 +96,11 @@ def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
         keep = bool(named_dirs.intersection(reach)) or any(scan.dirs[d].relevant
                                                            for d in reach)
         plan.append((root, reach, keep))
-    reader = _Reader(parser, fs, frozenset(named), scan.texts())
+    reader = _Reader(parser, fs, frozenset(named), scan.texts(), on_root)
     kept = [root for root, _reach, keep in plan if keep]
     read_dirs = _read_parallel(reader, kept, scan.types, progress)
     if read_dirs is None:
-        for done, root in enumerate(kept, 1):
-            reader.read_root(root, scan.types)
-            if progress is not None:
-                progress(done, len(kept), root)
+        _read_roots(reader, kept, scan.types, progress)
         read_dirs = set(reader.modules)
     parser.flush()
     result = reader.result
@@ -102,6 +113,20 @@ def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
                 result.files.extend(scan.dirs[d].texts)
                 result.texts.update(scan.dirs[d].texts)
     return result
+
+
+def _read_roots(reader: _Reader, roots: list[str], types: frozenset[str],
+                progress: Callable[[int, int, str], None] | None = None) -> None:
+    """Evaluate roots with one reader. What `on_root` did not keep of a root is garbage
+    once it is done, much of it in cycles: with the collector paused for the run, they are
+    collected every CHUNK_ROOTS roots, so that memory is bounded by what the reader keeps
+    (the parsed modules) and a few roots, not by the run."""
+    for done, root in enumerate(roots, 1):
+        reader.read_root(root, types)
+        if progress is not None:
+            progress(done, len(roots), root)
+        if done % CHUNK_ROOTS == 0:
+            gc.collect(0)
 
 
 def _problem(path: str, exc: Exception) -> InputProblem:
@@ -121,8 +146,8 @@ class _Reader:
     """Reads module directories once per run and evaluates root modules."""
 
     def __init__(self, parser: HclParser, fs: FileSystem, named: frozenset[str],
-                 texts: dict[str, str]) -> None:
-        self.parser, self.fs, self.named = parser, fs, named
+                 texts: dict[str, str], on_root: OnRoot = _keep) -> None:
+        self.parser, self.fs, self.named, self.on_root = parser, fs, named, on_root
         self.modules: dict[str, ModuleFiles | None] = {}
         self.result = TerraformResult()
         self.loader = Loader(self.read_module, parser, fs)
@@ -212,7 +237,8 @@ class _Reader:
             if isinstance(failure, (BudgetExceeded, MemoryError)):
                 self.fs.volatile(directory)  # timing and memory may differ next time
         elif records is not None:
-            self.result.roots.setdefault(os.path.normpath(directory), []).extend(records)
+            self.result.roots[os.path.normpath(directory)] = self.on_root(
+                os.path.normpath(directory), records)
         self.result.read_by_functions.update(self.loader.texts)
         # Syntax errors of blocks parsed when first read (sources.hcl.lazy), modules that
         # could not be loaded, values past a budget, files that functions could not read.
@@ -226,7 +252,7 @@ class _Reader:
     def _retry(self, parser: HclParser, directory: str, types: frozenset[str]) -> bool:
         """Read a root again with a parser that re-parses instead of loading; True (and its
         result taken) when that works."""
-        again = _Reader(parser, self.fs, self.named, self.texts)
+        again = _Reader(parser, self.fs, self.named, self.texts, self.on_root)
         if not again.read_root(directory, types, retry=False):
             return False
         parser.flush()  # the re-parsed bodies replace the damaged entries
@@ -323,9 +349,11 @@ def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str],
     except ValueError:
         return None
     reader.parser.prepare()  # loaded once, before the workers fork
-    # Contiguous chunks keep the records in root order; six per worker balance the load
-    # and bound memory (a chunk's state is dropped when it is done).
-    n = min(len(roots), workers * 6)
+    # Contiguous chunks keep the results in root order. At least six per worker balance
+    # the load; at most CHUNK_ROOTS roots each bound a worker's memory, as a chunk's reader
+    # and its state are dropped when it is done (measured at 8,000 files: 6 chunks per
+    # worker peaked at 53 MB private per worker, chunks of 24 roots at 30 MB).
+    n = min(len(roots), max(workers * 6, -(-len(roots) // CHUNK_ROOTS)))
     chunks = [roots[len(roots) * i // n:len(roots) * (i + 1) // n] for i in range(n)]
     results: list = [None] * n
     try:
@@ -382,7 +410,7 @@ def _merge(reader: _Reader, one: tuple) -> None:
 
 def _read_here(reader: _Reader, root: str, types: frozenset[str]) -> tuple:
     """One root read in this process, shaped as a worker's result."""
-    again = _Reader(reader.parser, reader.fs, reader.named, reader.texts)
+    again = _Reader(reader.parser, reader.fs, reader.named, reader.texts, reader.on_root)
     again.read_root(root, types)
     return again.result, {}, {}, ParseStats()
 
@@ -465,7 +493,7 @@ def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], Ops,
     parser = parent.parser
     fs = FileSystem(recording=parent.fs.recording, limits=parent.fs.limits)
     before = ParseStats(parser.stats.hits, parser.stats.misses)
-    reader = _Reader(parser, fs, parent.named, parent.texts)
+    reader = _Reader(parser, fs, parent.named, parent.texts, parent.on_root)
     for root in roots:
         reader.read_root(root, _worker.types)
     parser.flush()
