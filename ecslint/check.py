@@ -93,7 +93,8 @@ def load_inputs(paths: Iterable[str], parser: HclParser, fs: FileSystem,
                       progress=progress)
     else:
         result = load(roots, parser, fs, scan, named=inputs.targets or (),
-                      progress=progress, on_root=_RootRules(rules))
+                      progress=progress, on_root=_RootRules(rules),
+                      cache=_root_cache(parser, fs, rules))
     problems = inputs.problems + result.problems
     models, findings = [], []
     for root, kept in result.roots.items():
@@ -133,6 +134,17 @@ def _model(root: str, records: list[ResourceRecord]
         return build(records), None
     except Exception as exc:  # noqa: BLE001 - one root's failure is its ECS001
         return None, _failed(records[0].where.file, exc, f"the module in {display_path(root)}")
+
+
+def _root_cache(parser: HclParser, fs: FileSystem, settings: Settings):
+    """The root cache (ecslint.cache.roots) of a run whose parse cache is on and whose
+    file system records (as the result cache's does), in the parse cache's directory."""
+    base = getattr(getattr(parser, "store", None), "base", None)
+    if base is None or not fs.recording:
+        return None
+    from ecslint.cache.roots import RootCache
+
+    return RootCache(repr(settings.rule_options()), base)
 
 
 class _RootRules:

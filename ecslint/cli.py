@@ -554,8 +554,9 @@ def entry() -> None:
 def _end(code: object) -> None:
     """Exit with `code` as sys.exit would, skipping the interpreter's teardown (mypy does
     the same): stdout and stderr are flushed first; every file we write is closed by then.
-    Under a tracer or coverage (which save their data at exit) it is a plain sys.exit."""
-    if sys.gettrace() is not None or "coverage" in sys.modules:
+    Under a tracer, a profiler or coverage (which save their data at exit) it is a plain
+    sys.exit."""
+    if sys.gettrace() is not None or sys.getprofile() is not None or "coverage" in sys.modules:
         sys.exit(code)
     if code is None:
         status = 0

@@ -86,7 +86,7 @@ _OWN_READERS = re.compile(r"(^|\.)fs$|FileSystem\(\)\)?$|^resources$|^self\.load
 _ALLOWED = {
     ("ecslint.cache.fsio", None): "the recorded layer itself",
     ("ecslint.cache.store", None): "the cache's own entries",
-    ("ecslint.cache.memo", "_code_stamp"): "the package's own files, in the cache key",
+    ("ecslint.cache.memo", "code_stamp"): "the package's own files, in the cache key",
     ("ecslint.cache.parse", "_code_stamp"): "the package's own files, in the cache key",
     ("ecslint.resources", None): "package data (rule docs, tables)",
     ("ecslint.cli", "write_file"): "writes --output",

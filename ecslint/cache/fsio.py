@@ -138,6 +138,12 @@ class FileSystem:
         lost worker process): a record that holds it is never replayed."""
         self._note("volatile", what, None)
 
+    def note(self, key: tuple[str, str], seen: Ops) -> None:
+        """Note an observation made elsewhere (in `seen`: a read the pre-scan made, whose
+        text is reused) as this file system's own."""
+        if self.ops is not None and key in seen:
+            self.ops[key] = seen[key]
+
     def _note(self, op: str, path: str, seen: object) -> None:
         if self.ops is not None:
             self.ops[(op, path)] = seen

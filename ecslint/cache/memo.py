@@ -15,6 +15,7 @@ ECSLINT_NO_CACHE turn it off.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import sys
@@ -40,7 +41,8 @@ class Outputs(NamedTuple):
     code: int
 
 
-def _code_stamp() -> str:
+@functools.cache
+def code_stamp() -> str:
     """Size and mtime of every file of the package and its rule data (an edited checkout
     must never replay an older result)."""
     pkg = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))  # ecslint/
@@ -62,7 +64,7 @@ def _code_stamp() -> str:
 class Memo:
     def __init__(self, argv: list[str], root: str | None = None) -> None:
         salt = (f"memo-{FORMAT} ecslint-{__version__} py{sys.version_info[0]}."
-                f"{sys.version_info[1]} {dist_versions(_DISTS)}\n{_code_stamp()}")
+                f"{sys.version_info[1]} {dist_versions(_DISTS)}\n{code_stamp()}")
         self.store = Store(root or cache_dir(), salt)
         env = sorted((k, v) for k, v in os.environ.items()
                      if k.startswith(_ENV_PREFIXES) or k in _ENV_NAMES)

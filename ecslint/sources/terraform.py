@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Collection
 
 from ecslint.cache.fsio import FileSystem, Ops
+from ecslint.cache.roots import RootCache
 from ecslint.cache.store import cpus
 from ecslint.limits import Budget, BudgetExceeded, Watchdog, problem_message, show_traceback
 from ecslint.model import InputProblem, Location
@@ -78,7 +79,7 @@ class TerraformResult:
 def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
          named: Collection[str] = (),
          progress: Callable[[int, int, str], None] | None = None,
-         on_root: OnRoot = _keep) -> TerraformResult:
+         on_root: OnRoot = _keep, cache: RootCache | None = None) -> TerraformResult:
     """Evaluate root modules, skipping those that cannot hold a resource of `scan.types`.
 
     A root is skipped when no file of it or of the local modules it calls names one of the
@@ -88,6 +89,10 @@ def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
     are many (`_read_parallel`), else here. `progress(done, total, root)` is called as
     roots are done. `on_root(root, records)` is called where each root was evaluated (a
     worker process, or here) and its result is what `TerraformResult.roots` keeps.
+
+    With a root `cache` (and a recording `fs`, whose pre-scan observations are reused), a
+    root whose every observation still holds is replayed from it, and each other root is
+    read by a reader of its own and stored (`_Reader.read_one`).
     """
     named_dirs = {os.path.dirname(p) for p in named}
     plan = []
@@ -98,12 +103,15 @@ def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
         plan.append((root, reach, keep))
     reader = _Reader(parser, fs, frozenset(named), scan.texts(), on_root)
     kept = [root for root, _reach, keep in plan if keep]
-    read_dirs = _read_parallel(reader, kept, scan.types, progress)
-    if read_dirs is None:
+    if cache is not None and fs.ops is not None:
+        kept = _replay(reader, cache, plan, fs.ops)
+    if _read_parallel(reader, kept, scan.types, progress) is None:
         _read_roots(reader, kept, scan.types, progress)
-        read_dirs = set(reader.modules)
     parser.flush()
     result = reader.result
+    order = {os.path.normpath(root): i for i, (root, _reach, _keep) in enumerate(plan)}
+    result.roots = dict(sorted(result.roots.items(), key=lambda kv: order.get(kv[0], -1)))
+    read_dirs = {os.path.dirname(p) for p in result.files}
     for _root, reach, keep in plan:
         if keep:
             continue
@@ -115,6 +123,30 @@ def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
     return result
 
 
+def _replay(reader: _Reader, cache: RootCache, plan: list, seen: Ops) -> list[str]:
+    """Take from `cache` the roots whose observations all hold (and note them as this
+    run's); the roots left to read, each with its cache key set on the reader."""
+    now = dict(seen)  # the pre-scan's observations: not repeated
+    todo = []
+    for root, reach, keep in plan:
+        if not keep:
+            continue
+        dirs = set(reach)
+        key = cache.key(os.path.normpath(root),
+                        [p for p in reader.named if os.path.dirname(p) in dirs])
+        hit = cache.get(key, now)
+        if hit is None:
+            reader.cache_keys[os.path.normpath(root)] = key
+            todo.append(root)
+            continue
+        ops, res = hit
+        reader.fs.merge(ops)
+        reader.result.add(res, reader.texts)
+    reader.cache = cache
+    reader.seen = seen
+    return todo
+
+
 def _read_roots(reader: _Reader, roots: list[str], types: frozenset[str],
                 progress: Callable[[int, int, str], None] | None = None) -> None:
     """Evaluate roots with one reader. What `on_root` did not keep of a root is garbage
@@ -122,7 +154,7 @@ def _read_roots(reader: _Reader, roots: list[str], types: frozenset[str],
     collected every CHUNK_ROOTS roots, so that memory is bounded by what the reader keeps
     (the parsed modules) and a few roots, not by the run."""
     for done, root in enumerate(roots, 1):
-        reader.read_root(root, types)
+        reader.read_one(root, types)
         if progress is not None:
             progress(done, len(roots), root)
         if done % CHUNK_ROOTS == 0:
@@ -152,6 +184,11 @@ class _Reader:
         self.result = TerraformResult()
         self.loader = Loader(self.read_module, parser, fs)
         self.texts = texts  # read by the pre-scan, not parsed yet
+        # The root cache, when on: the key of each root to store, and the run's pre-scan
+        # observations (a root's own reader notes them for the texts it takes from `texts`).
+        self.cache: RootCache | None = None
+        self.cache_keys: dict[str, str] = {}
+        self.seen: Ops = {}
         self.reported: set[str] = set()  # files read by functions whose failure is reported
 
     def read_module(self, directory: str) -> ModuleFiles | None:
@@ -175,6 +212,8 @@ class _Reader:
                 text = self.texts.get(path)
                 if text is None:
                     text = self.fs.read_text(path)
+                else:
+                    self.fs.note(("read", path), self.seen)
                 self.result.texts[path] = text
                 body = files.bodies[path] = self.parser.parse_file(path, text,
                                                                    whole=path in self.named)
@@ -205,6 +244,33 @@ class _Reader:
                 self.result.problems.append(_problem(path, exc))
                 continue
             files.tfvars.update(body.attributes)
+
+    def child(self, parser: HclParser | None = None, fs: FileSystem | None = None) -> _Reader:
+        """A fresh reader of the same run (another parser, file system), sharing nothing
+        read so far but the pre-scan."""
+        other = _Reader(parser or self.parser, fs or self.fs, self.named, self.texts,
+                        self.on_root)
+        other.cache, other.cache_keys, other.seen = self.cache, self.cache_keys, self.seen
+        return other
+
+    def read_one(self, directory: str, types: frozenset[str]) -> None:
+        """`read_root`; with the root cache on, by a reader and a recording file system of
+        its own, so that what is stored for the root is all that decided it."""
+        key = self.cache_keys.get(os.path.normpath(directory))
+        if self.cache is None or key is None:
+            self.read_root(directory, types)
+            return
+        one = self.child(fs=FileSystem(recording=True, limits=self.fs.limits))
+        one.read_root(directory, types)
+        ops = one.fs.observations()
+        self.fs.merge(ops)
+        self.fs.failed.update(one.fs.failed)
+        res = one.result
+        slim = TerraformResult(res.roots, res.problems, res.files,
+                               {p: t for p, t in res.texts.items() if p not in self.texts},
+                               res.block_ends, res.read_by_functions)
+        self.cache.put(key, ops, slim)
+        self.result.add(res, self.texts)
 
     def read_root(self, directory: str, types: frozenset[str], retry: bool = True) -> bool:
         """Evaluate one root module into the result. Whatever goes wrong inside it (a bug
@@ -252,7 +318,7 @@ class _Reader:
     def _retry(self, parser: HclParser, directory: str, types: frozenset[str]) -> bool:
         """Read a root again with a parser that re-parses instead of loading; True (and its
         result taken) when that works."""
-        again = _Reader(parser, self.fs, self.named, self.texts, self.on_root)
+        again = self.child(parser)
         if not again.read_root(directory, types, retry=False):
             return False
         parser.flush()  # the re-parsed bodies replace the damaged entries
@@ -410,8 +476,8 @@ def _merge(reader: _Reader, one: tuple) -> None:
 
 def _read_here(reader: _Reader, root: str, types: frozenset[str]) -> tuple:
     """One root read in this process, shaped as a worker's result."""
-    again = _Reader(reader.parser, reader.fs, reader.named, reader.texts, reader.on_root)
-    again.read_root(root, types)
+    again = reader.child()
+    again.read_one(root, types)
     return again.result, {}, {}, ParseStats()
 
 
@@ -493,9 +559,9 @@ def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], Ops,
     parser = parent.parser
     fs = FileSystem(recording=parent.fs.recording, limits=parent.fs.limits)
     before = ParseStats(parser.stats.hits, parser.stats.misses)
-    reader = _Reader(parser, fs, parent.named, parent.texts, parent.on_root)
+    reader = parent.child(fs=fs)
     for root in roots:
-        reader.read_root(root, _worker.types)
+        reader.read_one(root, _worker.types)
     parser.flush()
     res = reader.result
     stats = ParseStats(parser.stats.hits - before.hits, parser.stats.misses - before.misses)
