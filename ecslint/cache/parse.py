@@ -122,6 +122,11 @@ class CachedParser(HclParser):
             return syntax.parse_tf_json(text, path)
         # A file parsed whole is kept apart from the cut form of the same text.
         key = self._key("whole" if whole else "file", path, text)
+        held = self._lazy.get(key)
+        if held is not None:  # a shared module's file, already split in this process
+            self.stats.hits += 1
+            held.uses += 1
+            return held.body()
         payload = self._get(key, _valid_file)
         if payload is not None:
             self.stats.hits += 1
