@@ -274,8 +274,10 @@ class Outcome:
 
 
 def _child(argv: list[str], cwd: str, out: str, err: str, cached: bool) -> None:
-    """Run the check (with `cached`, three times: cold, replayed from the result cache, and
-    with only the parse cache warm), then once more as SARIF, each run's stdout and stderr
+    """Run the check (with `cached`, four times: cold, replayed from the result cache, with
+    the root cache warm and the result cache missing (`--select ECS` selects every code: the
+    same report from another command line), and with only the parse cache warm), then once
+    more as SARIF, each run's stdout and stderr
     in `out`.N and `err`.N and its exit code in `out`.codes; exit with the first run's
     code."""
     import resource
@@ -289,7 +291,7 @@ def _child(argv: list[str], cwd: str, out: str, err: str, cached: bool) -> None:
     from ecslint import cli
 
     codes = []
-    variants = ("cold", "replay", "parse") if cached else ("plain",)
+    variants = ("cold", "replay", "roots", "parse") if cached else ("plain",)
     for n, variant in enumerate(variants + ("sarif",)):
         os.environ["ECSLINT_FUZZ_VARIANT"] = "parse" if variant == "parse" else ""
         fd_out, fd_err = os.open(f"{out}.{n}", os.O_WRONLY | os.O_CREAT), \
@@ -299,7 +301,8 @@ def _child(argv: list[str], cwd: str, out: str, err: str, cached: bool) -> None:
         sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
         sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
         sys.argv = ["ecslint", *(["check", "--format", "sarif", *argv[3:]]
-                                 if variant == "sarif" else argv)]
+                                 if variant == "sarif" else argv),
+                    *(["--select", "ECS"] if variant == "roots" else [])]
         code = 0
         try:
             cli.main()
@@ -442,8 +445,8 @@ def judge(outcome: Outcome, good: set[tuple]) -> Verdict:
 def fuzz(cases: list[Case], jobs: int = 1, work: Path | None = None,
          timeout: float = TIMEOUT, cached: bool = False) -> list[tuple[Case, Verdict, float]]:
     """Run every case, `jobs` children at a time; (case, verdict, seconds) each, in order.
-    With `cached`, each case runs with the caches, three times (cold, replayed, parse cache
-    only), and the three must agree. Children are forked from this thread alone (never
+    With `cached`, each case runs with the caches, four times (cold, replayed, root cache,
+    parse cache only), and the four must agree. Children are forked from this thread alone (never
     from a thread pool: a fork while another thread holds a lock can deadlock the child)."""
     from multiprocessing.connection import wait
 
@@ -484,8 +487,8 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--no-hostile", action="store_true", help="mutants only")
     parser.add_argument("--cached", action="store_true",
-                        help="run each input three times with the caches (cold, replayed, "
-                             "parse cache only): the runs must agree")
+                        help="run each input four times with the caches (cold, replayed, "
+                             "root cache, parse cache only): the runs must agree")
     parser.add_argument("--save", help="directory to save failing inputs in")
     args = parser.parse_args()
     cases = ([] if args.no_hostile else hostile()) + list(mutants(args.seed, args.count))

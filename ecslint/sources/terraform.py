@@ -61,12 +61,12 @@ class TerraformResult:
         """Another reader's result (a worker's, a retry's): its roots, and what it read
         that this one has not (the text of a new file from `texts`, else from other)."""
         self.roots.update(other.roots)
-        known = set(self.problems)
+        known = self._index("_problems", self.problems)
         for problem in other.problems:
             if problem not in known:
                 known.add(problem)
                 self.problems.append(problem)
-        seen = set(self.files)
+        seen = self._index("_files", self.files)
         for path in other.files:
             if path not in seen:
                 seen.add(path)
@@ -74,6 +74,17 @@ class TerraformResult:
                 self.texts[path] = texts.get(path) or other.texts.get(path, "")
         self.block_ends.update(other.block_ends)
         self.read_by_functions.update(other.read_by_functions)
+
+    def _index(self, name: str, items: list) -> set:
+        """The set of `items` (a list that only grows), kept between calls so that merging
+        many results (a root each) is linear, not quadratic."""
+        count, index = self.__dict__.get(name, (0, set()))
+        index.update(items[count:])
+        self.__dict__[name] = (len(items), index)
+        return index
+
+    def __getstate__(self) -> dict:
+        return {k: v for k, v in self.__dict__.items() if k not in ("_problems", "_files")}
 
 
 def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
