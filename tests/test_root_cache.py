@@ -223,3 +223,54 @@ def test_roots_read_in_workers_are_stored_and_replayed(tmp_path, monkeypatch):
     after = runs()
     assert hits.count(False) == 1
     assert after == runs(cached=False)
+
+
+# ------------------------------------------------------------------ edits in any order
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+EDITS = {
+    "memory": lambda tree, i: (tree / f"services/s{i}/main.tf").write_text(
+        SERVICE % (1024 * (i + 1) * 3)),
+    "tfvars": lambda tree, i: (tree / f"services/s{i}/terraform.tfvars").write_text(
+        f"memory = {2048 * (i + 2)}\n"),
+    "no tfvars": lambda tree, i: (tree / f"services/s{i}/terraform.tfvars").unlink(
+        missing_ok=True),
+    "suppress": lambda tree, i: (tree / f"services/s{i}/main.tf").write_text(
+        "# ecslint: ignore[ECS1] a reason\n" + (tree / f"services/s{i}/main.tf").read_text()),
+    "broken": lambda tree, i: (tree / f"services/s{i}/extra.tf").write_text("locals {\n"),
+    "fixed": lambda tree, i: (tree / f"services/s{i}/extra.tf").unlink(missing_ok=True),
+    "module cpu": lambda tree, i: (tree / "modules/svc/main.tf").write_text(
+        (tree / "modules/svc/main.tf").read_text().replace(
+            "cpu                      = ", f"cpu                      = {256 * (i + 1)} + 0 * ")),
+    "container file": lambda tree, i: (tree / "services/plain/containers.json").write_text(
+        f'[{{"name": "a", "image": "a:1", "memory": {64 * (i + 1)}}}]'),
+    "new module file": lambda tree, i: (tree / "modules/svc/more.tf").write_text(
+        f'locals {{\n  n = {i}\n}}\n'),
+}
+
+
+@settings(max_examples=12, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(st.tuples(st.sampled_from(sorted(EDITS)), st.integers(0, 2)),
+                min_size=1, max_size=4))
+def test_after_any_edits_the_cached_run_reports_what_an_uncached_run_reports(
+        tmp_path_factory, monkeypatch, edits):
+    base = tmp_path_factory.mktemp("edits")
+    root = base / "repo"
+    write(root / "modules/svc", MODULE)
+    for i, memory in enumerate((2048, 4096, 8192)):
+        write(root / f"services/s{i}", {"main.tf": SERVICE % memory})
+    write(root / "services/plain", {"main.tf": '''
+        resource "aws_ecs_task_definition" "t" {
+          family                = "t"
+          container_definitions = file("${path.module}/containers.json")
+        }
+    ''', "containers.json": '[{"name": "a", "image": "a:1"}]'})
+    with monkeypatch.context() as m:
+        runs = Runs(root, base / "cache", m)
+        runs()
+        for name, i in edits:
+            EDITS[name](root, i)
+            assert runs() == runs(cached=False), (name, i)
