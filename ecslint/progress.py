@@ -5,7 +5,6 @@ log unless asked for (`--progress`, ECSLINT_PROGRESS=1)."""
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 import threading
 import time
@@ -76,6 +75,8 @@ class Progress:
                 return
             self._last = now
             text = f"{self.label}: {done}/{total} {self.unit}" + (f", {note}" if note else "")
+            import shutil  # here, not at start-up: it costs ~3 ms of every check
+
             width = shutil.get_terminal_size((80, 24)).columns - 1
             self.stream.write(_ERASE + text[:max(width, 10)])
             self.stream.flush()
