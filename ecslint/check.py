@@ -13,6 +13,7 @@ from ecslint import discover, engine, suppress
 from ecslint.cache.fsio import FileSystem
 from ecslint.engine import Report, display_path
 from ecslint.inputs import json_shape
+from ecslint.limits import problem_message, show_traceback
 from ecslint.model import EcsModel, InputProblem
 from ecslint.progress import OnProgress
 from ecslint.settings import Settings
@@ -82,30 +83,52 @@ def load_inputs(paths: Iterable[str], parser: HclParser, fs: FileSystem,
     module, one per task-definition or plan JSON file."""
     inputs = discover.collect(paths, fs)
     roots, scan = discover.terraform_roots(inputs, fs)
-    result = load(roots, parser, fs, scan, named=inputs.targets or (), progress=progress)
-    problems = list(result.problems)
-    models = [build(records) for records in result.roots.values() if records]
-    suppressions = [s for path, text in result.texts.items()
-                    for s in suppress.scan(display_path(path), text,
-                                           result.block_ends.get(path, {}))]
+    result = load(roots, parser, fs, scan, named=inputs.targets or (),
+                  progress=progress)
+    problems = inputs.problems + result.problems
+    models = []
+    for root, records in result.roots.items():
+        if records:
+            try:
+                models.append(build(records))
+            except Exception as exc:  # noqa: BLE001 - one root's failure is its ECS001
+                problems.append(_failed(records[0].where.file, exc,
+                                        f"the module in {display_path(root)}"))
+    suppressions = []
+    for path, text in result.texts.items():
+        try:
+            suppressions += suppress.scan(display_path(path), text,
+                                          result.block_ends.get(path, {}))
+        except Exception as exc:  # noqa: BLE001
+            problems.append(_failed(path, exc, "the comments of this file"))
     files = set(result.files)
     for path in inputs.json_files:
         if path in result.read_by_functions:
             continue  # read by file()/templatefile(): checked as part of its module
         files.add(path)
-        model, problem = _json_input(path, fs, path in inputs.named and not walk_json)
+        try:
+            model, problem = _json_input(path, fs, path in inputs.named and not walk_json)
+        except Exception as exc:  # noqa: BLE001 - one file's failure is its ECS001
+            model, problem = None, _failed(path, exc, "this file")
         if problem is not None:
             problems.append(problem)
-        elif model is not None:
+        if model is not None:
             models.append(model)
     return Loaded(inputs, models, problems, suppressions, files)
 
 
+def _failed(path: str, exc: BaseException, what: str) -> InputProblem:
+    """The ECS001 of an input whose check failed with `exc` (the others go on)."""
+    show_traceback(exc)
+    return InputProblem(path, problem_message(exc, what))
+
+
 def _json_input(path: str, fs: FileSystem, named: bool
                 ) -> tuple[EcsModel | None, InputProblem | None]:
-    """A JSON file: task definition, plan/state, or silently nothing. One that does not
-    parse is a problem when it was named, or when it looks like an ECS input
-    (ecslint.inputs.JSON_SHAPES); other broken JSON (JSONC, editor settings) is skipped."""
+    """A JSON file: task definition, plan/state, or silently nothing; and its problem, if
+    any. One that does not parse is a problem when it was named, or when it looks like an
+    ECS input (ecslint.inputs.JSON_SHAPES); other broken JSON (JSONC, editor settings) is
+    skipped. A plan with parts of the wrong shape is checked without them, and says so."""
     try:
         text = fs.read_text(path)
     except UnicodeDecodeError as exc:
@@ -113,22 +136,35 @@ def _json_input(path: str, fs: FileSystem, named: bool
     except OSError as exc:
         return None, InputProblem(path, f"cannot read file: {exc.strerror or exc}")
     try:
-        doc = json.loads(text)
-    except ValueError:
+        doc = json.loads(text, parse_constant=_not_json)
+    except (ValueError, RecursionError):  # RecursionError: nested deeper than C can decode
         if not named and json_shape(text) is None:
             return None, None
-        try:
-            jsonpos.loads(text, path)
-        except jsonpos.JsonError as exc:
-            return None, InputProblem(path, f"invalid JSON: {exc.message}", exc.line,
-                                      exc.column)
-        return None, InputProblem(path, "invalid JSON")
+        return None, _invalid_json(text, path)
     if plan.is_plan(doc):
-        return build(plan.records(doc, path, text)), None
+        odd: list[InputProblem] = []
+        model = build(plan.records(doc, path, text, odd))
+        return model, (odd[0] if odd else None)
     kind = taskdef.classify(doc)
     if kind is None:
         return None, None
+    try:
+        positioned = jsonpos.loads(text, path)
+    except jsonpos.JsonError:  # what json.loads takes and we do not: nesting past the limit
+        return None, _invalid_json(text, path)
     model = EcsModel()
-    model.task_definitions.append(
-        taskdef.task_definition_from_json(jsonpos.loads(text, path), kind, path))
+    model.task_definitions.append(taskdef.task_definition_from_json(positioned, kind, path))
     return model, None
+
+
+def _not_json(constant: str) -> float:
+    raise ValueError(f"{constant} is not JSON")  # json.loads would take NaN and Infinity
+
+
+def _invalid_json(text: str, path: str) -> InputProblem:
+    """The problem of a JSON file that does not decode, where jsonpos says."""
+    try:
+        jsonpos.loads(text, path)
+    except jsonpos.JsonError as exc:
+        return InputProblem(path, f"invalid JSON: {exc.message}", exc.line, exc.column)
+    return InputProblem(path, "invalid JSON")

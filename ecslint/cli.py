@@ -21,7 +21,12 @@ FAIL_ON = ("error", "warning", "info")
 
 
 class UsageError(Exception):
-    """Stops a command with one line on stderr and exit code 2 (bad option, config...)."""
+    """Stops a command with one line on stderr and exit code 2 (bad option, config...).
+    `extra`: keys for the JSON document of the failed run (the audit's `not_verified`)."""
+
+    def __init__(self, message: str, extra: dict | None = None) -> None:
+        super().__init__(message)
+        self.extra = extra or {}
 
 
 class _Argument(click.Argument):
@@ -46,6 +51,20 @@ class _Command(click.Command):
         self.format_arguments(ctx, formatter)
         self.format_options(ctx, formatter)
         self.format_epilog(ctx, formatter)
+
+    def invoke(self, ctx: click.Context):
+        """Run the command; a usage error or a crash ends it as `fatal` says."""
+        try:
+            return super().invoke(ctx)
+        except UsageError as exc:
+            return fatal(ctx.params, str(exc), exc.extra)
+        except (click.exceptions.Exit, click.ClickException):
+            raise  # click's own exits and usage errors (exit code 2 already)
+        except Exception as exc:  # noqa: BLE001 - a crash must never read as findings
+            from ecslint.limits import internal_error, show_traceback
+
+            show_traceback(exc)
+            return fatal(ctx.params, internal_error(exc))
 
     def format_arguments(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(param.get_usage_pieces(ctx)[0],
@@ -155,9 +174,38 @@ def settings_for(config: str | None, select, ignore, fail_on: str | None, fs=Non
 Writer = Callable[[str, str], None]  # (path, text): writes an --output file
 
 
+# The report formats written on a fatal error too, holding it: CI reads them.
+_DOCUMENTS = ("json", "sarif", "junit")
+
+
+def fatal(params: dict, message: str, extra: dict | None = None,
+          write: Writer | None = None) -> int:
+    """End a command that failed before its report (a usage or configuration error, an
+    audit that cannot reach AWS, a crash): the document its --format asks for (json,
+    sarif, junit), valid and holding the error (JSON: `errors`, and `extra`'s keys), then
+    one line on stderr. The exit code is 2: something could not be checked, never
+    "findings" and never "all clear"."""
+    if params.get("format") in _DOCUMENTS:
+        from ecslint.engine import Report
+        from ecslint.report import render
+
+        report = Report(usage_errors=[message], extra={"errors": [message], **(extra or {})})
+        try:
+            text = render(report, params["format"])
+            if params.get("output"):
+                (write or write_file)(params["output"], text)
+            else:
+                sys.stdout.write(text)
+        except (UsageError, OSError):
+            pass  # nowhere to write it: the line below still says what happened
+    click.echo(f"ecslint: error: {message}", err=True)
+    return EXIT_USAGE
+
+
 def write_file(path: str, text: str) -> None:
     try:
-        with open(path, "w", encoding="utf-8") as fh:
+        # A lone surrogate (from a JSON string, a file name that is not UTF-8) is escaped.
+        with open(path, "w", encoding="utf-8", errors="backslashreplace") as fh:
             fh.write(text)
     except OSError as exc:
         raise UsageError(f"cannot write {path}: {exc.strerror or exc}") from None
@@ -267,11 +315,16 @@ def check(paths, format, output, select, ignore, fail_on, config, statistics, no
 
 def _recorded_check(fs, options: dict) -> tuple[int, dict[str, str]]:
     """A check whose --output files are kept (for replay); usage errors end it as usual."""
+    written: dict[str, str] = {}
+
+    def keep(path: str, text: str) -> None:
+        write_file(path, text)
+        written[path] = text
+
     try:
-        return _check(fs, write_file, **options)
+        return _check(fs, keep, **options)[0], written
     except UsageError as exc:
-        click.echo(f"ecslint: error: {exc}", err=True)
-        return EXIT_USAGE, {}
+        return fatal(options, str(exc), exc.extra, keep), written
 
 
 def _check(fs, write: Writer, paths, format, output, select, ignore, fail_on, config,
@@ -357,10 +410,17 @@ def _baseline_written(report) -> int:
               help="AWS calls in flight per region (default: 10; 1: one at a time).")
 @click.option("--allow-empty", is_flag=True, default=False,
               help="A region or filter that matches nothing is not an error.")
+@click.option("--connect-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds to wait for a connection to AWS (default: 5).")
+@click.option("--read-timeout", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds to wait for an answer (default: 15); a call is given up after 3 "
+                   "attempts without one.")
+@click.option("--deadline", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Seconds the whole audit may take (default: 600).")
 @_report_options("audit")
 def audit(region, all_regions, profile, cluster, service, since, terraform, max_concurrency,
-          allow_empty, format, output, select, ignore, fail_on, config, statistics,
-          no_color, progress) -> int:
+          allow_empty, connect_timeout, read_timeout, deadline, format, output, select, ignore,
+          fail_on, config, statistics, no_color, progress) -> int:
     """Audit a live AWS account, read-only, and explain why tasks stopped."""
     from ecslint.progress import Progress
 
@@ -382,11 +442,15 @@ def audit(region, all_regions, profile, cluster, service, since, terraform, max_
                            all_regions=all_regions, allow_empty=allow_empty)
     if max_concurrency is not None:
         request.max_concurrency = max_concurrency
+    for name, value in (("connect_timeout", connect_timeout), ("read_timeout", read_timeout),
+                        ("deadline", deadline)):
+        if value is not None:
+            setattr(request, name, value)
     shown = Progress.on_stderr("ecslint audit", "steps", progress)
     try:
         report = run_audit(request, settings, progress=shown.update)
     except AuditError as exc:
-        raise UsageError(str(exc)) from None
+        raise UsageError(str(exc), exc.extra) from None
     finally:
         shown.close()
     return emit(report, settings, format, output, statistics, no_color)
@@ -454,7 +518,20 @@ def rule_cmd(code: str) -> int:
 
 
 def main() -> None:
+    """The entry point. A crash outside any command (a command's own is handled by
+    `fatal`) is one line and exit code 2, never click's traceback and exit code 1."""
+    for stream in (sys.stdout, sys.stderr):
+        try:  # text that cannot be encoded (a lone surrogate in an input) is escaped
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError):
+            pass  # not a text file: left as it is
     try:
         app(prog_name="ecslint")
     except KeyboardInterrupt:
         sys.exit(130)
+    except Exception as exc:  # noqa: BLE001
+        from ecslint.limits import internal_error, show_traceback
+
+        show_traceback(exc)
+        click.echo(f"ecslint: error: {internal_error(exc)}", err=True)
+        sys.exit(EXIT_USAGE)

@@ -9,6 +9,7 @@ from typing import Iterable
 
 from ecslint.cache.fsio import FileSystem
 from ecslint.inputs import JSON, TERRAFORM, TFVARS, kind_of
+from ecslint.model import InputProblem
 from ecslint.sources.build import RESOURCE_TYPES
 from ecslint.sources.terraform import PreScan
 
@@ -24,24 +25,30 @@ class Inputs:
     # (pre-commit). None when a directory was given (report everything found).
     targets: set[str] | None = None
     missing: list[str] = field(default_factory=list)
+    problems: list[InputProblem] = field(default_factory=list)  # directories not listed
 
 
 def collect(paths: Iterable[str], fs: FileSystem) -> Inputs:
     inputs = Inputs()
     named = inputs.named
     whole = False
+
+    def unreadable(exc: OSError) -> None:
+        inputs.problems.append(InputProblem(exc.filename, "cannot read directory: "
+                                                          f"{exc.strerror or exc}"))
+
     for raw in paths:
         path = os.path.abspath(raw)
         if fs.isdir(path):
             whole = True
             # Hidden directories (.terraform, .git) are skipped; files sorted.
-            for root, _dirs, files in fs.walk_inputs(path):
+            for root, _dirs, files in fs.walk_inputs(path, unreadable):
                 kinds = [kind_of(f) for f in files]
                 if TERRAFORM in kinds:
                     inputs.module_dirs.add(root)
                 inputs.json_files += [os.path.join(root, f)
                                       for f, k in zip(files, kinds) if k is JSON]
-        elif fs.isfile(path) or fs.islink(path):
+        elif fs.exists(path) or fs.islink(path):  # a FIFO or device is refused when read
             named.add(path)
             kind = kind_of(path)
             if kind is TERRAFORM or kind is TFVARS:

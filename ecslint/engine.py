@@ -16,6 +16,7 @@ from typing import Iterable
 from ecslint import suppress
 from ecslint.checks import ALL_RULES, RULES_BY_CODE
 from ecslint.checks.base import Problem
+from ecslint.limits import problem_message, show_traceback
 from ecslint.model import EcsModel, Entity, Finding, InputProblem, Location, Related
 from ecslint.settings import Settings
 
@@ -69,14 +70,22 @@ def check(settings: Settings, models: Iterable[EcsModel] = (),
 
 def run_rules(model: EcsModel, settings: Settings, live: bool = False) -> list[Finding]:
     """Every rule runs; select/ignore apply in finalize(), after suppressions are matched,
-    so that ECS002 knows which suppressions are used even for rules not selected."""
+    so that ECS002 knows which suppressions are used even for rules not selected. A rule
+    that fails on this model is reported as ECS001 (what it found so far is kept) and the
+    other rules still run."""
     options = settings.rule_options()
     findings = []
     for rule in ALL_RULES:
         if rule.check is None or (rule.live_only and not live):
             continue
-        for problem in rule.check(model, options):
-            findings.append(to_finding(problem))
+        try:
+            for problem in rule.check(model, options):
+                findings.append(to_finding(problem))
+        except Exception as exc:  # noqa: BLE001 - contained: the input is ECS001, not a crash
+            show_traceback(exc)
+            where = next((e.where for e in model.entities()), Location("-"))
+            findings.append(make_finding("ECS001", problem_message(
+                exc, f"rule {rule.code} ({rule.name}) on this input"), Location(where.file)))
     return findings
 
 

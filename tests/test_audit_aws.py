@@ -49,7 +49,7 @@ def test_retry_configuration(monkeypatch):
     monkeypatch.delenv("AWS_MAX_ATTEMPTS")
     config = open_session(None, None).client("ecs").meta.config
     assert (config.retries, config.connect_timeout, config.read_timeout) == (
-        {"mode": "standard", "total_max_attempts": 10}, 10, 60)
+        {"mode": "standard", "total_max_attempts": 10}, 5, 15)
     monkeypatch.setenv("AWS_MAX_ATTEMPTS", "4")
     assert open_session(None, None).client("ecs").meta.config.retries == {
         "mode": "standard", "total_max_attempts": 4}

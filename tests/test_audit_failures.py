@@ -189,3 +189,98 @@ def test_credentials_aws_rejects_stop_the_audit(account, monkeypatch):
     assert str(caught.value) == ("AWS rejected the credentials in us-east-1 "
                                  "(InvalidClientTokenId): The security token included in the "
                                  "request is invalid.")
+
+
+# ------------------------------------------------------------------ bounded in time
+
+@pytest.fixture()
+def silent_endpoint():
+    """A loopback endpoint that accepts connections and never answers."""
+    import socket
+    import threading
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    held: list = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        server.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                held.append(server.accept()[0])
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.getsockname()[1]}"
+    stop.set()
+    thread.join()
+    for conn in held:
+        conn.close()
+    server.close()
+
+
+def test_an_endpoint_that_never_answers_ends_the_audit_quickly(silent_endpoint):
+    import time
+
+    env = {k: v for k, v in fake_aws_env(silent_endpoint).items() if k != "AWS_MAX_ATTEMPTS"}
+    start = time.monotonic()
+    done = ecslint_audit("--read-timeout", "1", "--format", "json", env=env)
+    took = time.monotonic() - start
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert took < 15  # 3 attempts of 1 s and their backoff, not 10 attempts
+    message = done.stderr.strip().removeprefix("ecslint: error: ")
+    assert message.startswith(f"cannot reach AWS at {silent_endpoint}: Read timeout")
+    doc = json.loads(done.stdout)  # the JSON document is written, with the error
+    assert (doc["findings"], doc["errors"], doc["not_verified"]) == ([], [message], [])
+
+
+def test_the_deadline_and_the_timeout_retries():
+    import time
+
+    from botocore import exceptions as bx
+
+    from ecslint.audit.aws import Aws, Timeouts
+
+    aws = Aws.__new__(Aws)  # only the guards are exercised here
+    aws.timeouts = Timeouts(1, 1, 5, time.monotonic())
+    aws.endpoint = lambda name="ecs": "http://aws"
+    timeout = bx.ReadTimeoutError(endpoint_url="http://aws")
+    aws._retry_guard(attempts=2, caught_exception=timeout)  # one more attempt
+    with pytest.raises(bx.ReadTimeoutError):
+        aws._retry_guard(attempts=3, caught_exception=timeout)
+    throttled = bx.ClientError({"Error": {"Code": "ThrottlingException"}}, "ListClusters")
+    aws._retry_guard(attempts=9, caught_exception=throttled)  # throttling keeps its retries
+    aws.timeouts = Timeouts(1, 1, 5, time.monotonic() - 6)
+    with pytest.raises(AuditError, match=r"did not finish within 5 s \(--deadline\)"):
+        aws._retry_guard(attempts=1)
+    with pytest.raises(AuditError, match="did not finish"):
+        aws.check_deadline()
+
+
+def test_a_fatal_error_says_which_calls_had_failed(monkeypatch):
+    from ecslint.audit import command
+    from ecslint.audit.aws import NotVerified
+
+    class Session:
+        def verification_failures(self):
+            return [NotVerified("ecs:ListServices", "services of cluster prod", "AccessDenied")]
+
+    def run(request, settings, window, timeouts, sessions, *rest):
+        sessions.append(Session())
+        raise AuditError("cannot reach AWS at http://x: boom")
+
+    monkeypatch.setattr(command, "_run", run)
+    with pytest.raises(AuditError) as caught:
+        run_audit(AuditRequest(), Settings())
+    assert caught.value.extra == {"not_verified": [
+        {"action": "ecs:ListServices", "what": "services of cluster prod",
+         "error": "AccessDenied"}]}
+
+
+def test_timeouts_must_be_positive():
+    with pytest.raises(AuditError, match="must be positive"):
+        run_audit(AuditRequest(read_timeout=0), Settings())

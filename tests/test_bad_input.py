@@ -6,7 +6,10 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from ecslint.cache.fsio import FileSystem
+from ecslint.limits import size_text
 from helpers import codes, lint, write
 
 GOOD_MODULE = {"main.tf": '''
@@ -141,3 +144,84 @@ def test_two_arguments_on_one_line_are_a_parse_error(tmp_path):
     err = next(f for f in lint([tmp_path]).findings if f.code == "ECS001")
     assert (err.line, err.column, err.message) == (
         2, 14, "invalid HCL: missing newline after argument")
+
+
+# ------------------------------------------------------------------ not regular, too large
+
+def ecs001(report) -> dict[str, str]:
+    """file name -> message of each ECS001."""
+    return {os.path.basename(f.file): f.message for f in report.findings if f.code == "ECS001"}
+
+
+def test_fifos_and_devices_are_reported_without_being_opened(tmp_path):
+    write(tmp_path / "good", GOOD_MODULE)
+    (tmp_path / "bad").mkdir()
+    os.mkfifo(tmp_path / "bad" / "y.tf")  # opening it for reading would block forever
+    os.mkfifo(tmp_path / "bad" / "y.json")
+    os.symlink("/dev/zero", tmp_path / "bad" / "z.tf")  # reading it would never end
+    proc = run_cli(".", cwd=tmp_path)
+    assert_clean_failure(proc)
+    assert "bad/y.tf: ECS001 cannot read file: not a regular file (a named pipe)" in proc.stdout
+    assert "bad/y.json: ECS001 cannot read file: not a regular file (a named pipe)" \
+        in proc.stdout
+    assert "bad/z.tf: ECS001 cannot read file: not a regular file (a character device)" \
+        in proc.stdout
+    assert "good/main.tf:2:1: ECS401" in proc.stdout
+
+
+def test_a_fifo_named_on_the_command_line_is_ecs001(tmp_path):
+    write(tmp_path, GOOD_MODULE)
+    os.mkfifo(tmp_path / "y.tf")
+    proc = run_cli("y.tf", "main.tf", cwd=tmp_path)
+    assert_clean_failure(proc)
+    assert "y.tf: ECS001 cannot read file: not a regular file (a named pipe)" in proc.stdout
+    assert "main.tf:2:1: ECS401" in proc.stdout
+
+
+def test_files_over_the_size_cap_are_ecs001(tmp_path, monkeypatch):
+    monkeypatch.setenv("ECSLINT_MAX_FILE_SIZE", "1KiB")
+    write(tmp_path / "good", GOOD_MODULE)
+    write(tmp_path / "big", {"main.tf": "# padding\n" * 200 + GOOD_MODULE["main.tf"]})
+    with open(tmp_path / "big" / "td.json", "wb") as fh:
+        fh.truncate(1 << 30)  # sparse: 1 GiB that costs nothing on disk, never read
+    found = ecs001(lint([tmp_path]))
+    size = size_text((tmp_path / "big" / "main.tf").stat().st_size)
+    assert found == {
+        "main.tf": f"cannot read file: the file is {size}, more than the limit of 1 KiB "
+                   "(ECSLINT_MAX_FILE_SIZE)",
+        "td.json": "cannot read file: the file is 1 GiB, more than the limit of 1 KiB "
+                   "(ECSLINT_MAX_FILE_SIZE)"}
+    assert "ECS401" in codes(lint([tmp_path / "good"]))
+
+
+def test_unreadable_directories_are_reported(tmp_path, monkeypatch):
+    write(tmp_path / "good", GOOD_MODULE)
+    write(tmp_path / "locked", GOOD_MODULE)
+    real_scandir = os.scandir
+
+    def scandir(path="."):  # as a non-root user finds a directory without read permission
+        if str(path).endswith("locked"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", scandir)
+    report = lint([tmp_path])
+    assert ecs001(report) == {"locked": "cannot read directory: Permission denied"}
+    assert [f.file.split(os.sep)[-2:] for f in report.findings if f.code == "ECS401"] == [
+        ["good", "main.tf"]]
+
+
+@pytest.mark.parametrize("text", [
+    'module "m" {\n' + "# " * 40 + "\n}\n",  # was exponential in the number of `#`
+    "\n" * 300_000 + 'resource "aws_ecs_cluster" "c" {}\n',  # was quadratic in blank lines
+])
+def test_the_pre_scan_is_linear(tmp_path, text):
+    import time
+
+    from ecslint.sources.build import RESOURCE_TYPES
+    from ecslint.sources.terraform import PreScan
+
+    (tmp_path / "main.tf").write_text(text)
+    start = time.monotonic()
+    PreScan(RESOURCE_TYPES, FileSystem()).scan(str(tmp_path))
+    assert time.monotonic() - start < 2

@@ -45,7 +45,8 @@ def report_text(paths, parse) -> str:
 
 
 def entries(root: Path) -> list[Path]:
-    return sorted(p for p in root.rglob("*") if p.is_file())
+    """The stored entries (not the pruning stamp)."""
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name != "pruned")
 
 
 @pytest.fixture()
@@ -366,3 +367,128 @@ def test_syntax_errors_in_skipped_roots_show_only_for_named_files(tmp_path, monk
     assert not whole.findings and whole.files == 1  # not parsed: no ECS resource in it
     named = check.run(["infra/main.tf"], Settings(), parser=HclParser())
     assert [f.code for f in named.findings] == ["ECS001"]
+
+
+# ------------------------------------------------------------------ never poisons a run
+
+@pytest.mark.parametrize("payload", [
+    (), ("body",), ("body", 5), ("split",), ("split", [("resource", [], 0)], None),
+    ("split", [], {0: ("body", None)}), ("error", 1, 2, 3), ("error",), 7, None, "body",
+    ("expr", None), ("plain", "x"),
+])
+def test_an_entry_of_the_wrong_shape_is_a_miss_and_rewritten(tmp_path, store_dir, payload):
+    write(tmp_path / "m", MODULE)
+    expected = report_text([tmp_path / "m"], HclParser())
+    report_text([tmp_path / "m"], parser(store_dir))
+    store = cache.Store(str(store_dir))
+    for f in entries(store_dir):  # a valid pickle under the right key, of the wrong shape
+        f.write_bytes(store.encode(f.parent.name + f.name, payload))
+    again = parser(store_dir)
+    assert report_text([tmp_path / "m"], again) == expected
+    assert again.stats.misses == 1
+    third = parser(store_dir)
+    assert report_text([tmp_path / "m"], third) == expected
+    assert third.stats.misses == 0  # rewritten
+
+
+def test_a_damaged_expression_is_read_again_without_the_cache(tmp_path, store_dir):
+    """An entry of the right shape whose stored expression does not load fails its root
+    when evaluated: the root is read again, parsed afresh, and the entry rewritten."""
+    from ecslint.sources.hcl import tree
+
+    write(tmp_path / "m", MODULE)
+    expected = report_text([tmp_path / "m"], HclParser())
+    report_text([tmp_path / "m"], parser(store_dir))
+    store = cache.Store(str(store_dir))
+    (entry,) = entries(store_dir)
+    key = entry.parent.name + entry.name
+    kind, spans, blocks = store.decode(key, entry.read_bytes())
+    for i, (what, body) in blocks.items():
+        for attr in body.attributes.values():
+            attr.expr = tree._stored_node(b"not marshal")
+    entry.write_bytes(store.encode(key, (kind, spans, blocks)))
+    assert report_text([tmp_path / "m"], parser(store_dir)) == expected
+    third = parser(store_dir)
+    assert report_text([tmp_path / "m"], third) == expected
+    assert third.stats.misses == 0  # rewritten with good expressions
+
+
+def test_the_cache_is_private(tmp_path, monkeypatch):
+    monkeypatch.setattr(os, "umask", os.umask)
+    old = os.umask(0o022)
+    try:
+        write(tmp_path / "m", MODULE)
+        report_text([tmp_path / "m"], parser(tmp_path / "cache"))
+    finally:
+        os.umask(old)
+    dirs = [tmp_path / "cache"] + [p for p in (tmp_path / "cache").rglob("*") if p.is_dir()]
+    assert {oct(p.stat().st_mode & 0o777) for p in dirs} == {"0o700"}
+    assert {oct(p.stat().st_mode & 0o777) for p in entries(tmp_path / "cache")} == {"0o600"}
+
+
+def test_a_cache_others_can_write_is_not_used(tmp_path, store_dir):
+    write(tmp_path / "m", MODULE)
+    report_text([tmp_path / "m"], parser(store_dir))
+    os.chmod(store_dir, 0o777)  # anyone could have put a pickle there
+    shared = parser(store_dir)
+    report_text([tmp_path / "m"], shared)
+    assert shared.stats.hits == 0 and not shared.store.writable
+
+
+def test_an_older_cache_directory_is_made_private(tmp_path, store_dir):
+    store_dir.mkdir(mode=0o755)
+    os.chmod(store_dir, 0o755)
+    write(tmp_path / "m", MODULE)
+    report_text([tmp_path / "m"], parser(store_dir))
+    assert store_dir.stat().st_mode & 0o777 == 0o700
+
+
+def _entry(base: Path, version: str, name: str, size: int, age_days: float, now: float) -> Path:
+    path = base / version / name[:2] / name[2:]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * size)
+    os.utime(path, (now - age_days * 86400, now - age_days * 86400))
+    return path
+
+
+def test_pruning_removes_old_entries_then_the_least_recently_used(tmp_path, monkeypatch):
+    now = 2_000_000_000.0
+    base = tmp_path / "cache"
+    old = _entry(base, "vold", "aa01", 10, 40, now)  # unused for 40 days
+    tmp = _entry(base, "vnew", "bb01.123.tmp", 10, 0.5, now)  # a crashed writer's
+    recent = [_entry(base, "vnew", f"cc{i:02d}", 100, 10 - i, now) for i in range(10)]
+    other = base / "notes.txt"  # not ours: never touched
+    other.write_text("x")
+    os.utime(other, (0, 0))
+    monkeypatch.setenv("ECSLINT_CACHE_MAX_SIZE", "500")
+    store_mod.prune(str(base), now)
+    assert not old.exists() and not tmp.exists() and not (base / "vold").exists()
+    assert [p.exists() for p in recent] == [False] * 6 + [True] * 4  # oldest first, to 80%
+    assert other.exists()
+
+
+def test_pruning_runs_at_most_once_a_day_when_writing(tmp_path, monkeypatch):
+    seen: list[str] = []
+    monkeypatch.setattr(store_mod, "prune", lambda base, now=None: seen.append(base))
+    write(tmp_path / "m", MODULE)
+    report_text([tmp_path / "m"], parser(tmp_path / "cache"))
+    report_text([tmp_path / "m"], parser(tmp_path / "cache"))  # warm: nothing written
+    (tmp_path / "m" / "main.tf").write_text(MODULE["main.tf"] + "\n")
+    report_text([tmp_path / "m"], parser(tmp_path / "cache"))  # writes, but pruned today
+    assert seen == [str(tmp_path / "cache")]
+    stamp = tmp_path / "cache" / "pruned"
+    os.utime(stamp, (stamp.stat().st_mtime - 2 * 86400,) * 2)
+    (tmp_path / "m" / "main.tf").write_text(MODULE["main.tf"] + "\n\n")
+    report_text([tmp_path / "m"], parser(tmp_path / "cache"))
+    assert len(seen) == 2
+
+
+def test_a_body_too_deep_to_pickle_is_not_stored_and_the_run_goes_on(tmp_path, store_dir):
+    write(tmp_path / "m", MODULE)
+    (tmp_path / "deep").mkdir()
+    (tmp_path / "deep" / "main.tf").write_text(
+        'resource "aws_ecs_cluster" "c" {\n' + "a {\n" * 200 + "}\n" * 200 + "}\n")
+    expected = report_text([tmp_path], HclParser())
+    assert '"ECS401"' in expected
+    assert report_text([tmp_path], parser(store_dir)) == expected
+    assert report_text([tmp_path], parser(store_dir)) == expected

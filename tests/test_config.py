@@ -62,10 +62,12 @@ def error_of(*args: str) -> str:
     """The one stderr line of a run that must fail with a usage/configuration error."""
     result = invoke(*args)
     assert result.exit_code == 2, result.output
-    assert result.stdout == ""
     lines = result.stderr.splitlines()
     assert len(lines) == 1, result.stderr
     assert "Traceback" not in result.output
+    # The JSON document asked for is still written, with the error and no findings.
+    doc = json.loads(result.stdout)
+    assert (doc["findings"], doc["errors"]) == ([], [lines[0].removeprefix("ecslint: error: ")])
     return lines[0]
 
 

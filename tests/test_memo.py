@@ -195,3 +195,48 @@ def test_a_file_switched_back_and_forth_replays_both_ways(tree):
     main.write_text(second)
     again = run(tree, "check", "svc", cache=cache)
     assert again.replayed and again.stdout == b.stdout
+
+
+def _memo_entries(cache: Path) -> list[Path]:
+    """The result cache's entries: pickles of a list of (observations, outputs)."""
+    from ecslint.cache.store import Store
+
+    out = []
+    for path in cache.rglob("*"):
+        if path.is_file() and path.name != "pruned":
+            if isinstance(Store.decode(path.parent.name + path.name, path.read_bytes()), list):
+                out.append(path)
+    return out
+
+
+@pytest.mark.parametrize("variants", [
+    [], [5], [({}, ("out", "err", {}, "1"))], [({}, ("out",))], [("ops", "outputs")],
+    [({("read", 5): 1}, ("out", "err", {}, 0))],  # a foreign observation: never "unchanged"
+    [({}, (1, 2, {3: 4}, 0))], [({}, ("out", "err", {"x": 5}, 0))],
+])
+def test_a_result_of_the_wrong_shape_is_never_replayed_and_is_rewritten(tree, variants):
+    from ecslint.cache.store import Store
+
+    cache = tree / "cache"
+    first = run(tree, "check", "svc", cache=cache)
+    (entry,) = _memo_entries(cache)
+    key = entry.parent.name + entry.name
+    entry.write_bytes(Store.encode(key, variants))
+    again = run(tree, "check", "svc", cache=cache)
+    assert not again.replayed and (again.stdout, again.code) == (first.stdout, first.code)
+    assert "Traceback" not in again.stderr
+    third = run(tree, "check", "svc", cache=cache)
+    assert third.replayed and third.stdout == first.stdout  # rewritten
+
+
+def test_a_root_lost_or_past_its_time_is_never_replayed(tree):
+    setup = ("import ecslint.sources.hcl.module as m, time\n"
+             "real = m.ModuleInstance.records\n"
+             "def slow(self, types):\n"
+             "    while True: pass\n"
+             "m.ModuleInstance.records = slow")
+    cache = tree / "cache"
+    env = {"ECSLINT_ROOT_TIMEOUT": "0.3"}
+    first = run(tree, "check", "svc", cache=cache, env=env, setup=setup)
+    assert first.code == 2 and "took longer than 0.3 s" in first.stdout
+    assert not run(tree, "check", "svc", cache=cache, env=env, setup=setup).replayed

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -84,3 +85,57 @@ def test_progress_counts_the_same_roots_in_workers_as_in_process(tree, monkeypat
     assert serial == [(i, total) for i in range(1, total + 1)]  # one call per root
     assert parallel[-1] == (total, total) and len(parallel) < len(serial)  # one per chunk
     assert [done for done, _ in parallel] == sorted({done for done, _ in parallel})
+
+
+# ------------------------------------------------------------------ lost workers
+
+def _losing(monkeypatch, how: str) -> None:
+    """Make the worker that reads the first root named `*-svc-0*` die (killed, as the
+    system kills a process out of memory) or hang where the watchdog cannot reach."""
+    import os
+    import signal
+    import time
+
+    parent = os.getpid()
+    real = terraform._Reader.read_root
+
+    def read_root(self, directory, types, retry=True):
+        if os.getpid() != parent and directory.endswith("-0"):
+            if how == "die":
+                os.kill(os.getpid(), signal.SIGKILL)
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+            time.sleep(3600)
+        return real(self, directory, types, retry)
+
+    monkeypatch.setattr(terraform._Reader, "read_root", read_root)
+
+
+@pytest.fixture(scope="module")
+def roots(tmp_path_factory):
+    """20 root modules, each a cluster (ECS401)."""
+    top = tmp_path_factory.mktemp("roots")
+    for i in range(20):
+        (top / f"r-{i}").mkdir()
+        (top / f"r-{i}" / "main.tf").write_text(
+            f'resource "aws_ecs_cluster" "c" {{\n  name = "c{i}"\n}}\n')
+    return top
+
+
+@pytest.mark.parametrize("how, message", [
+    ("die", "the process evaluating this module was killed by signal 9 (as when the system "
+            "runs out of memory); it was not checked"),
+    ("hang", "evaluating this module did not finish within 2 s (ECSLINT_ROOT_TIMEOUT): its "
+             "process was stopped; it was not checked"),
+])
+def test_a_lost_worker_loses_only_its_own_root(roots, monkeypatch, how, message):
+    monkeypatch.setenv("ECSLINT_ROOT_TIMEOUT", "1")
+    monkeypatch.setattr(terraform, "_GRACE", 1.0)
+    _losing(monkeypatch, how)
+    calls: list[bool] = []
+    doc = json.loads(_run(roots, monkeypatch, parallel=True, calls=calls))
+    assert calls == [True]
+    errors = [(f["file"].split("/")[-2:], f["message"]) for f in doc["findings"]
+              if f["code"] == "ECS001"]
+    assert errors == [(["r-0", "main.tf"], message)]
+    checked = {f["file"].split("/")[-2] for f in doc["findings"] if f["code"] == "ECS401"}
+    assert checked == {f"r-{i}" for i in range(1, 20)}

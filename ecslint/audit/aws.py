@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Sequence, TypeVar
 
@@ -26,8 +27,14 @@ IAM_PREFIX = {
 AUDIT_CLIENTS = ("sts", "ecs", "elbv2", "application-autoscaling", "autoscaling", "cloudwatch")
 # Throttling is retried with backoff; a large account can throttle DescribeServices for a while.
 DEFAULT_MAX_ATTEMPTS = 10
-CONNECT_TIMEOUT = 10
-READ_TIMEOUT = 60
+# An endpoint that does not answer is another matter: a call whose attempts time out (or
+# cannot connect) is given up after TIMEOUT_ATTEMPTS, so with the default timeouts a dead
+# endpoint ends the audit in under a minute (3 x 15 s plus backoff), not after 10 x 60 s.
+CONNECT_TIMEOUT = 5.0
+READ_TIMEOUT = 15.0
+TIMEOUT_ATTEMPTS = 3
+DEADLINE = 600.0  # the whole audit, every region
+_NO_ANSWER = (bx.ConnectionError, bx.HTTPClientError)  # timeouts, refused, closed
 
 _DENIED = frozenset({"AccessDenied", "AccessDeniedException", "UnauthorizedOperation",
                      "UnauthorizedException", "AuthorizationError", "Forbidden"})
@@ -75,8 +82,23 @@ def _valid_region(core: botocore.session.Session, region: str) -> bool:
     return False
 
 
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the audit waits: per connection, per answer, and in all (`--deadline`,
+    from the start of the audit; `at` is that moment on the monotonic clock)."""
+
+    connect: float = CONNECT_TIMEOUT
+    read: float = READ_TIMEOUT
+    deadline: float = DEADLINE
+    at: float = 0.0
+
+    def started(self) -> Timeouts:
+        return Timeouts(self.connect, self.read, self.deadline, time.monotonic())
+
+
 def open_session(profile: str | None, region: str | None,
-                 core: botocore.session.Session | None = None) -> Aws:
+                 core: botocore.session.Session | None = None,
+                 timeouts: Timeouts | None = None) -> Aws:
     """Clients from the standard credential chain; AuditError when they cannot work.
 
     `core` is a botocore session to use instead of a new one (tests register event hooks
@@ -100,7 +122,7 @@ def open_session(profile: str | None, region: str | None,
         raise AuditError(f"AWS profile '{profile}' not found") from None
     except bx.BotoCoreError as exc:
         raise AuditError(f"cannot load AWS credentials: {one_line(exc)}") from None
-    return Aws(session, core)
+    return Aws(session, core, timeouts or Timeouts().started())
 
 
 def _error(exc: bx.ClientError) -> tuple[str, str]:
@@ -120,8 +142,10 @@ def _error(exc: bx.ClientError) -> tuple[str, str]:
 class Aws:
     """Clients for one account and region. Failed calls are recorded in `not_verified`."""
 
-    def __init__(self, session: boto3.Session, core: botocore.session.Session) -> None:
+    def __init__(self, session: boto3.Session, core: botocore.session.Session,
+                 timeouts: Timeouts | None = None) -> None:
         self.session = session
+        self.timeouts = timeouts or Timeouts().started()
         self.region: str = session.region_name or ""
         self._clients: dict[str, Any] = {}
         # Creating clients from one botocore session is not thread-safe; using them is.
@@ -134,7 +158,7 @@ class Aws:
         self._config = Config(
             retries={"mode": "standard",
                      "total_max_attempts": int(attempts or DEFAULT_MAX_ATTEMPTS)},
-            connect_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT,
+            connect_timeout=self.timeouts.connect, read_timeout=self.timeouts.read,
             user_agent_extra=f"ecslint/{__version__}")
 
     def use(self, name: str, client: Any) -> None:
@@ -145,8 +169,24 @@ class Aws:
         with self._lock:
             if name not in self._clients:
                 # botocore reads AWS_ENDPOINT_URL / AWS_ENDPOINT_URL_<SERVICE> itself.
-                self._clients[name] = self.session.client(name, config=self._config)
+                client = self._clients[name] = self.session.client(name, config=self._config)
+                client.meta.events.register("needs-retry", self._retry_guard)
             return self._clients[name]
+
+    def _retry_guard(self, attempts: int, caught_exception: Exception | None = None,
+                     **_: Any) -> None:
+        """Before botocore retries an attempt: no retry past the deadline, and none after
+        TIMEOUT_ATTEMPTS attempts that got no answer (throttling keeps its 10)."""
+        if isinstance(caught_exception, _NO_ANSWER) and attempts >= TIMEOUT_ATTEMPTS:
+            raise caught_exception
+        self.check_deadline()
+
+    def check_deadline(self) -> None:
+        t = self.timeouts
+        if t.at and time.monotonic() - t.at > t.deadline:
+            raise AuditError(f"the audit did not finish within {t.deadline:g} s (--deadline): "
+                             f"AWS at {self.endpoint()} answers too slowly; what was read is "
+                             "not reported, as it is incomplete")
 
     def prepare(self, names: Iterable[str] = AUDIT_CLIENTS) -> None:
         """The clients the audit uses, created now, before calls run on several threads."""
@@ -175,6 +215,7 @@ class Aws:
 
     def call(self, service: str, method: str, what: str, **params: Any) -> dict | None:
         """One call; None (and a not-verified entry) when AWS refuses or fails it."""
+        self.check_deadline()
         try:
             return getattr(self.client(service), method)(**params)
         except Exception as exc:  # noqa: BLE001 - _failed re-raises what it does not handle
@@ -184,6 +225,7 @@ class Aws:
     def pages(self, service: str, method: str, what: str, **params: Any) -> list[dict] | None:
         """Every page of a paginated call, or None when any page fails (partial data would
         look complete)."""
+        self.check_deadline()
         try:
             paginator = self.client(service).get_paginator(method)
             return list(paginator.paginate(**params))

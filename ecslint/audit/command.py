@@ -13,7 +13,7 @@ import botocore.session
 from ecslint import engine
 from ecslint.audit import AuditError, drift, metrics, render, stops, usage, usage_findings, \
     wording
-from ecslint.audit.aws import Aws, open_session
+from ecslint.audit.aws import CONNECT_TIMEOUT, DEADLINE, READ_TIMEOUT, Aws, Timeouts, open_session
 from ecslint.audit.live_model import Live, read_account
 from ecslint.audit.live_related import TargetGroups
 from ecslint.audit.metric_data import MetricBatch
@@ -44,6 +44,9 @@ class AuditRequest:
     all_regions: bool = False  # ... or every enabled region where ECS is offered
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY  # AWS calls in flight per region
     allow_empty: bool = False  # a region or filter that matches nothing is not an error
+    connect_timeout: float = CONNECT_TIMEOUT  # seconds per connection attempt
+    read_timeout: float = READ_TIMEOUT  # seconds to wait for an answer
+    deadline: float = DEADLINE  # seconds for the whole audit
 
 
 @dataclass
@@ -77,6 +80,23 @@ def run_audit(request: AuditRequest, settings: Settings, *, core: Any = None,
     window = parse_since(request.since)
     if request.max_concurrency < 1:
         raise AuditError("--max-concurrency must be at least 1")
+    if min(request.connect_timeout, request.read_timeout, request.deadline) <= 0:
+        raise AuditError("--connect-timeout, --read-timeout and --deadline must be positive")
+    timeouts = Timeouts(request.connect_timeout, request.read_timeout, request.deadline)
+    sessions: list[Aws] = []
+    try:
+        return _run(request, settings, window, timeouts.started(), sessions, core, clients,
+                    now, progress)
+    except AuditError as exc:
+        # The JSON document of the failed audit says which calls had failed before.
+        failed = [nv.as_dict() for aws in sessions for nv in aws.verification_failures()]
+        raise AuditError(str(exc), {**exc.extra, "not_verified": failed}) from None
+
+
+def _run(request: AuditRequest, settings: Settings, window: timedelta, timeouts: Timeouts,
+         sessions: list[Aws], core: Any, clients: dict[str, Any] | None,
+         now: datetime | None,
+         progress: Callable[[int, int, str], None] | None = None) -> AuditReport:
     config = drift.read_configuration(request.terraform) if request.terraform else None
     # One botocore session for every region: it loads each service model once.
     core = core or botocore.session.Session()
@@ -88,9 +108,8 @@ def run_audit(request: AuditRequest, settings: Settings, *, core: Any = None,
     if clients and several:
         raise AuditError("clients can be put in for a single region only")
 
-    sessions = []
     for name in names:
-        aws = open_session(request.profile, name, core)
+        aws = open_session(request.profile, name, core, timeouts)
         for service, client in (clients or {}).items():
             aws.use(service, client)
         aws.prepare()  # clients are created here, before any call runs on a thread

@@ -12,9 +12,11 @@ anything else is loaded.
 from __future__ import annotations
 
 import os
+import stat
 from typing import Callable, Iterator
 
 from ecslint.inputs import is_auto_tfvars, is_input, is_terraform
+from ecslint.limits import Limits, size_text
 
 try:  # the C module behind hashlib.blake2b, without loading OpenSSL (~5 ms at start-up)
     from _blake2 import blake2b as _blake2b
@@ -39,8 +41,54 @@ def _digest(data: bytes) -> bytes:
     return _blake2b(data, digest_size=16).digest()
 
 
-def _error(exc: OSError) -> tuple[str, int]:
+def _error(exc: OSError) -> tuple:
+    if isinstance(exc, ReadRefused):
+        return ("refused", exc.strerror)
     return ("error", exc.errno or 0)
+
+
+class ReadRefused(OSError):
+    """A read ecslint declines without reading: not a regular file (a FIFO would block
+    forever, a device never end), or larger than the size cap. `strerror` says which."""
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a named pipe"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"),
+          (stat.S_ISSOCK, "a socket"))
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | \
+    getattr(os, "O_BINARY", 0)
+
+
+def _refuse(path: str, st: os.stat_result, cap: int) -> None:
+    if not stat.S_ISREG(st.st_mode):
+        kind = next((name for test, name in _KINDS if test(st.st_mode)), "not a file")
+        raise ReadRefused(0, f"not a regular file ({kind})", path)
+    if st.st_size > cap:
+        raise ReadRefused(0, f"the file is {size_text(st.st_size)}, more than the limit of "
+                             f"{size_text(cap)} (ECSLINT_MAX_FILE_SIZE)", path)
+
+
+def read_file(path: str, cap: int) -> bytes:
+    """The bytes of a regular file of at most `cap` bytes; ReadRefused for anything else.
+    The type and size are checked before opening (a FIFO is never opened), and again on the
+    open descriptor (the path may have changed in between); at most `cap` + 1 bytes are
+    read, so a file that grows (or a /proc file that says size 0) cannot exhaust memory."""
+    _refuse(path, os.stat(path), cap)
+    fd = os.open(path, _OPEN_FLAGS)
+    try:
+        st = os.fstat(fd)
+        _refuse(path, st, cap)
+        chunks = [os.read(fd, st.st_size + 1)]
+        total = len(chunks[0])
+        while chunks[-1] and total <= cap:  # until the end of the file, or past the cap
+            chunks.append(os.read(fd, min(cap + 1 - total, 1 << 16)))
+            total += len(chunks[-1])
+    finally:
+        os.close(fd)
+    if total > cap:
+        raise ReadRefused(0, f"the file is more than the limit of {size_text(cap)} "
+                             "(ECSLINT_MAX_FILE_SIZE)", path)
+    return chunks[0] if len(chunks) <= 2 else b"".join(chunks)  # [data, b""]: no copy
 
 
 def _list(path: str, only: str | None) -> list[str]:
@@ -66,8 +114,12 @@ def _walk_digest(dirs: list[str], files: list[str]) -> bytes:
 class FileSystem:
     """The file system as one check sees it; `recording` notes every observation."""
 
-    def __init__(self, recording: bool = False) -> None:
+    def __init__(self, recording: bool = False, limits: Limits | None = None) -> None:
         self.ops: Ops | None = {} if recording else None
+        self.limits = limits or Limits.from_env()
+        # path -> (errno, reason) of its last failed read (the loader reports the function
+        # reads that failed); not the exception, whose traceback would keep frames alive
+        self.failed: dict[str, tuple[int | None, str]] = {}
 
     @property
     def recording(self) -> bool:
@@ -81,6 +133,11 @@ class FileSystem:
         if self.ops is not None:
             self.ops.update(ops)
 
+    def volatile(self, what: str) -> None:
+        """Note that this run met something that may not happen again (a time limit, a
+        lost worker process): a record that holds it is never replayed."""
+        self._note("volatile", what, None)
+
     def _note(self, op: str, path: str, seen: object) -> None:
         if self.ops is not None:
             self.ops[(op, path)] = seen
@@ -88,11 +145,13 @@ class FileSystem:
     # ------------------------------------------------------------------ the calls
 
     def read_bytes(self, path: str) -> bytes:
+        """A regular file's bytes. Raises OSError; ReadRefused for a file that is not a
+        regular one or is over the size cap (Limits.max_file_size)."""
         try:
-            with open(path, "rb") as fh:
-                data = fh.read()
+            data = read_file(path, self.limits.max_file_size)
         except OSError as exc:
             self._note("read", path, _error(exc))
+            self.failed[path] = (exc.errno, exc.strerror or str(exc))
             raise
         self._note("read", path, _digest(data))
         return data
@@ -129,11 +188,19 @@ class FileSystem:
     def islink(self, path: str) -> bool:
         return self._probe("islink", path)
 
-    def walk_inputs(self, top: str) -> Iterator[tuple[str, list[str], list[str]]]:
+    def walk_inputs(self, top: str, unreadable: Callable[[OSError], None] | None = None
+                    ) -> Iterator[tuple[str, list[str], list[str]]]:
         """os.walk over the directories a check descends into (no hidden ones), yielding
         sorted subdirectories and the input files (ecslint.inputs). Each directory visited
-        is noted through that filter, so other files (reports, caches) do not count."""
-        for root, dirs, files in os.walk(top):
+        is noted through that filter, so other files (reports, caches) do not count. A
+        directory that cannot be listed is noted and handed to `unreadable`, never passed
+        over in silence."""
+        def failed(exc: OSError) -> None:
+            self._note("walk", exc.filename, _error(exc))
+            if unreadable is not None:
+                unreadable(exc)
+
+        for root, dirs, files in os.walk(top, onerror=failed):
             dirs[:], files = _walk_filter(dirs, files)
             self._note("walk", root, _walk_digest(dirs, files))
             yield root, dirs, files
@@ -141,11 +208,23 @@ class FileSystem:
 
 # ------------------------------------------------------------------ checking a record
 
-def _see(op: str, path: str) -> object:
+def _walk_one(path: str) -> tuple[list[str], list[str]]:
+    """One directory as os.walk lists it: (subdirectories, other names)."""
+    dirs, files = [], []
+    with os.scandir(path) as entries:
+        for entry in entries:
+            try:
+                is_dir = entry.is_dir()
+            except OSError:
+                is_dir = False
+            (dirs if is_dir else files).append(entry.name)
+    return dirs, files
+
+
+def _see(op: str, path: str, limits: Limits) -> object:
     if op == "read":
         try:
-            with open(path, "rb") as fh:
-                return _digest(fh.read())
+            return _digest(read_file(path, limits.max_file_size))
         except OSError as exc:
             return _error(exc)
     if op == "listdir" or op.startswith("listdir:"):
@@ -157,20 +236,23 @@ def _see(op: str, path: str) -> object:
         except OSError as exc:
             return _error(exc)
     if op == "walk":
-        first = next(os.walk(path), None)
-        return None if first is None else _walk_digest(*_walk_filter(first[1], first[2]))
+        try:
+            return _walk_digest(*_walk_filter(*_walk_one(path)))
+        except OSError as exc:
+            return _error(exc)
     if op in _PROBES:
         return _PROBES[op](path)
-    return object()  # an unknown kind of observation never matches
+    return object()  # "volatile", or an unknown kind of observation: never matches
 
 
 def unchanged(ops: Ops, now: dict | None = None) -> bool:
     """Would every recorded call see the same thing now? `now` keeps observations made
     for an earlier record, so that checking several records repeats none."""
     now = {} if now is None else now
+    limits = Limits.from_env()
     for k, seen in ops.items():
         if k not in now:
-            now[k] = _see(*k)
+            now[k] = _see(*k, limits)
         if now[k] != seen:
             return False
     return True

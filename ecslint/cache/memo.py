@@ -75,23 +75,33 @@ class Memo:
         for ops, outputs in self._variants():
             try:
                 if unchanged(ops, seen):
-                    return Outputs(*outputs)
-            except (TypeError, ValueError, AttributeError):  # a foreign entry: a miss
-                return None
+                    return outputs
+            except Exception:  # noqa: BLE001 - a foreign or damaged record: not this one
+                continue
         return None
 
     def save(self, ops: dict, outputs: Outputs) -> None:
         """Keep this run first, with the latest other variants: a file switched back and
         forth (a branch checkout, a stash) replays both ways."""
-        variants = [(ops, tuple(outputs))]
-        variants += [v for v in self._variants() if v[0] != ops][:VARIANTS - 1]
+        variants: list = [(ops, tuple(outputs))]
+        variants += [(o, tuple(out)) for o, out in self._variants() if o != ops][:VARIANTS - 1]
         self.store.put(self.key, variants)
 
     def _variants(self) -> list:
+        """The stored (observations, outputs) of this key, each of this code's shape: a
+        damaged or foreign one is left out (and so dropped by the next save)."""
         entry = self.store.get(self.key)
         if not isinstance(entry, list):
             return []
-        return [v for v in entry if isinstance(v, tuple) and len(v) == 2]
+        out = []
+        for v in entry:
+            try:
+                ops, outputs = v
+                if isinstance(ops, dict):
+                    out.append((ops, _outputs(outputs)))
+            except (TypeError, ValueError):
+                continue
+        return out
 
     def record(self, run: Callable[[FileSystem], tuple[int, dict[str, str]]]) -> Outputs:
         """Run `run` with its output captured and its file-system observations recorded by
@@ -111,8 +121,23 @@ class Memo:
             raise
         sys.stdout, sys.stderr = saved
         outputs = Outputs(out.getvalue(), err.getvalue(), dict(written), code)
-        self.save(fs.observations(), outputs)
+        try:
+            self.save(fs.observations(), outputs)
+        except Exception as exc:  # noqa: BLE001 - the cache is a shortcut, never a failure
+            from ecslint.limits import show_traceback
+
+            show_traceback(exc)
         return outputs
+
+
+def _outputs(stored: object) -> Outputs:
+    """Stored outputs of this code's shape; ValueError for anything else."""
+    out = Outputs(*stored)  # type: ignore[misc]
+    if not (isinstance(out.stdout, str) and isinstance(out.stderr, str)
+            and isinstance(out.files, dict) and type(out.code) is int
+            and all(isinstance(k, str) and isinstance(v, str) for k, v in out.files.items())):
+        raise ValueError("not outputs")
+    return out
 
 
 class _Capture(io.StringIO):

@@ -11,7 +11,7 @@ from ecslint.cache import store
 from ecslint.cache.store import cache_dir, disabled_by_env, dist_versions
 from ecslint.sources.hcl import lazy, parser, syntax, tree
 from ecslint.sources.hcl.parser import HclParser
-from ecslint.sources.hcl.syntax import Body, HclSyntaxError
+from ecslint.sources.hcl.syntax import Block, Body, HclSyntaxError
 from ecslint.sources.hcl.tree import compact_body, compact_expression
 
 FORMAT = 1  # bump when the stored layout changes
@@ -45,6 +45,50 @@ class Store(store.Store):
                                f"{sys.version_info[1]} format-{FORMAT} {_code_stamp()}")
 
 
+def _line(v: Any) -> bool:
+    return v is None or type(v) is int
+
+
+def _valid_error(p: tuple) -> bool:
+    return len(p) == 4 and isinstance(p[1], str) and _line(p[2]) and _line(p[3])
+
+
+def _valid_body(body: Any) -> bool:
+    """A Body as stored: its top level checked (expressions stay blobs until read; a blob
+    that does not load fails its root, which is then read without the cache)."""
+    return isinstance(body, Body) and isinstance(body.attributes, dict) and \
+        isinstance(body.blocks, list) and all(isinstance(b, Block) for b in body.blocks)
+
+
+def _valid_block(p: Any) -> bool:
+    return isinstance(p, tuple) and len(p) >= 2 and (
+        (p[0] == "body" and len(p) == 2 and _valid_body(p[1]))
+        or (p[0] == "error" and _valid_error(p)))
+
+
+def _valid_span(span: Any) -> bool:
+    return isinstance(span, tuple) and len(span) == 7 and isinstance(span[0], str) and \
+        isinstance(span[1], list) and all(type(v) is int for v in span[2:])
+
+
+def _valid_file(p: Any) -> bool:
+    """A stored file payload of this code's shape: ("split", spans, blocks), ("body",
+    Body) or ("error", message, line, column)."""
+    if not isinstance(p, tuple) or not p:
+        return False
+    if p[0] == "split":
+        return len(p) == 3 and isinstance(p[1], list) and all(map(_valid_span, p[1])) and (
+            p[2] is None or isinstance(p[2], dict) and all(
+                type(i) is int and 0 <= i < len(p[1]) and _valid_block(b)
+                for i, b in p[2].items()))
+    return _valid_block(p)
+
+
+def _valid_expr(p: Any) -> bool:
+    return isinstance(p, tuple) and len(p) == 2 and (
+        (p[0] == "expr" and p[1] is not None) or (p[0] == "error" and isinstance(p[1], str)))
+
+
 class _ExprError:
     def __init__(self, message: str) -> None:
         self.message = message
@@ -61,9 +105,10 @@ class CachedParser(HclParser):
     are parsed directly (fast).
     """
 
-    def __init__(self, store: Store | None) -> None:
+    def __init__(self, store: Store | None, refresh: bool = False) -> None:
         super().__init__()
         self.store = store
+        self.refresh = refresh  # parse everything again, storing over what was there
         self._exprs: dict[str, Any] = {}
         self._lazy: dict[str, lazy.LazyFile] = {}  # key -> split file
 
@@ -77,7 +122,7 @@ class CachedParser(HclParser):
             return syntax.parse_tf_json(text, path)
         # A file parsed whole is kept apart from the cut form of the same text.
         key = self._key("whole" if whole else "file", path, text)
-        payload = self.store.get(key) if self.store is not None else None
+        payload = self._get(key, _valid_file)
         if payload is not None:
             self.stats.hits += 1
         else:
@@ -100,6 +145,17 @@ class CachedParser(HclParser):
         if payload[0] == "error":
             raise HclSyntaxError(payload[1], payload[2], payload[3])
         return payload[1]
+
+    def fresh(self) -> CachedParser | None:
+        return CachedParser(self.store, refresh=True) if self.store is not None else None
+
+    def _get(self, key: str, valid) -> Any:
+        """A stored payload of the shape `valid` accepts; anything else is a miss, and the
+        entry is written again after parsing."""
+        if self.store is None or self.refresh:
+            return None
+        payload = self.store.get(key)
+        return payload if payload is not None and valid(payload) else None
 
     def _parse_payload(self, path: str, text: str) -> tuple:
         """Parse one file into what the cache stores: ("body", Body) or ("error", ...); or
@@ -134,7 +190,7 @@ class CachedParser(HclParser):
 
     def _expression(self, text: str) -> Any:
         key = self._key("expr", "", text)
-        payload = self.store.get(key) if self.store is not None else None
+        payload = self._get(key, _valid_expr)
         if payload is None:
             try:
                 payload = ("expr", compact_expression(super().parse_expression(text)))

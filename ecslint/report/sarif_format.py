@@ -80,7 +80,8 @@ def artifact_location(path: str, root: str) -> dict:
     relative = _under(path, root)
     if relative is None:
         return {"uri": Path(os.path.abspath(path)).as_uri()}
-    return {"uri": quote(relative), "uriBaseId": SRCROOT}
+    # A file name that is not UTF-8 (surrogate-escaped by os.listdir) keeps its bytes.
+    return {"uri": quote(relative, errors="surrogateescape"), "uriBaseId": SRCROOT}
 
 
 def _location(f: Finding, root: str) -> dict:
@@ -112,7 +113,7 @@ def _fingerprint(f: Finding, root: str, seen: Counter) -> str:
     key = (path, f.code, f.resource or "", f.container or "")
     seen[key] += 1
     raw = "\0".join(key) + f"\0{seen[key]}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    return hashlib.sha256(raw.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _directory_uri(path: Path) -> str:

@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any, Iterator
 
-from ecslint.model import Location, Unknown
+from ecslint.model import InputProblem, Location, Unknown
 from ecslint.sources.build import RESOURCE_TYPES
 from ecslint.sources.hcl.module import ResourceRecord
 
@@ -16,17 +16,38 @@ def is_plan(doc: Any) -> bool:
         "planned_values" in doc or "values" in doc)
 
 
-def _modules(module: dict) -> Iterator[dict]:
-    yield module
-    for child in module.get("child_modules") or []:
-        yield from _modules(child)
+def _obj(value: Any) -> dict:
+    """A JSON object where one is expected; anything else (a hand-edited or truncated
+    plan) reads as empty."""
+    return value if isinstance(value, dict) else {}
+
+
+def _objs(value: Any, odd: list[str] | None = None, what: str = "") -> list[dict]:
+    """The objects of a JSON array where one is expected; what is not one is noted in
+    `odd`, when given (a part of the plan that is not checked)."""
+    found = [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
+    if odd is not None and value is not None and \
+            (not isinstance(value, list) or len(found) < len(value)):
+        odd.append(what)
+    return found
+
+
+def _modules(module: Any, odd: list[str]) -> Iterator[dict]:
+    """A module and its child modules, depth first (a loop, not recursion: plans may nest
+    modules deeply)."""
+    if module is not None and not isinstance(module, dict):
+        odd.append("root_module")
+    todo = [_obj(module)]
+    while todo:
+        mod = todo.pop()
+        yield mod
+        todo.extend(reversed(_objs(mod.get("child_modules"), odd, "child_modules")))
 
 
 def _module_path(address: str) -> tuple[str, str]:
     """("module.a[0].module.b.", "aws_x.y") for "module.a[0].module.b.aws_x.y[2]"."""
-    m = re.match(r"^((?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*)(.*)$", address)
-    assert m
-    prefix, rest = m.group(1), m.group(2)
+    m = re.match(r"(?:module\.[^.\[]+(?:\[[^\]]*\])?\.)*", address)
+    prefix, rest = m.group(0), address[m.end():]
     return prefix, re.sub(r"\[[^\]]*\]$", "", rest)
 
 
@@ -34,18 +55,18 @@ class _Config:
     """The `configuration` section: expressions with their references, per module path."""
 
     def __init__(self, doc: dict) -> None:
-        self.root = (doc.get("configuration") or {}).get("root_module") or {}
+        self.root = _obj(_obj(doc.get("configuration")).get("root_module"))
 
     def module(self, prefix: str) -> dict:
         mod = self.root
         for name in re.findall(r"module\.([^.\[]+)", prefix):
-            mod = ((mod.get("module_calls") or {}).get(name) or {}).get("module") or {}
+            mod = _obj(_obj(_obj(mod.get("module_calls")).get(name)).get("module"))
         return mod
 
     def expressions(self, prefix: str, address: str) -> dict:
-        for res in self.module(prefix).get("resources") or []:
+        for res in _objs(self.module(prefix).get("resources")):
             if res.get("address") == address:
-                return res.get("expressions") or {}
+                return _obj(res.get("expressions"))
         return {}
 
     def refs(self, expr: Any, prefix: str, depth: int = 0) -> frozenset[str]:
@@ -53,18 +74,21 @@ class _Config:
         if not isinstance(expr, dict):
             return frozenset()
         out: set[str] = set()
-        for ref in expr.get("references") or []:
+        refs = expr.get("references")
+        for ref in refs if isinstance(refs, list) else []:
+            if not isinstance(ref, str):
+                continue
             v = re.match(r"^var\.([^.\[]+)", ref)
             if v and prefix and depth < 8:  # a module variable: follow the caller's argument
                 caller, name = _split_call(prefix)
-                call = (self.module(caller).get("module_calls") or {}).get(name) or {}
-                out |= self.refs((call.get("expressions") or {}).get(v.group(1)), caller,
+                call = _obj(_obj(self.module(caller).get("module_calls")).get(name))
+                out |= self.refs(_obj(call.get("expressions")).get(v.group(1)), caller,
                                  depth + 1)
                 continue
             m = re.match(r"^module\.([^.\[]+)\.([^.\[]+)", ref)
             if m and depth < 8:
-                call = (self.module(prefix).get("module_calls") or {}).get(m.group(1)) or {}
-                output = ((call.get("module") or {}).get("outputs") or {}).get(m.group(2))
+                call = _obj(_obj(self.module(prefix).get("module_calls")).get(m.group(1)))
+                output = _obj(_obj(_obj(call.get("module")).get("outputs")).get(m.group(2)))
                 if output:
                     out |= self.refs(output.get("expression"),
                                      f"{prefix}module.{m.group(1)}.", depth + 1)
@@ -76,9 +100,8 @@ class _Config:
 
 def _split_call(prefix: str) -> tuple[str, str]:
     """Caller prefix and call name of a module instance prefix ("module.a[0].module.b.")."""
-    m = re.match(r"^(.*?)module\.([^.\[]+)(?:\[[^\]]*\])?\.$", prefix)
-    assert m
-    return m.group(1), m.group(2)
+    m = re.fullmatch(r"(.*?)module\.([^.\[]+)(?:\[[^\]]*\])?\.", prefix, re.S)
+    return (m.group(1), m.group(2)) if m else ("", "")
 
 
 def _merge_unknown(values: Any, mask: Any, exprs: Any, cfg: _Config, prefix: str) -> Any:
@@ -113,24 +136,40 @@ def _merge_unknown(values: Any, mask: Any, exprs: Any, cfg: _Config, prefix: str
     return values
 
 
-def records(doc: dict, path: str, text: str) -> list[ResourceRecord]:
-    top = doc.get("planned_values") or doc.get("values") or {}
-    unknowns = {rc.get("address"): (rc.get("change") or {}).get("after_unknown") or {}
-                for rc in doc.get("resource_changes") or []}
+def records(doc: dict, path: str, text: str, problems: list[InputProblem] | None = None
+            ) -> list[ResourceRecord]:
+    """The ECS resources of a plan or state. Parts that are not what `terraform show -json`
+    writes (a hand-edited or truncated file) are skipped, never a crash, and named in one
+    ECS001 added to `problems`: what they hold was not checked."""
+    odd: list[str] = []
+    top = _obj(doc.get("planned_values") or doc.get("values"))
+    unknowns = {rc["address"]: _obj(rc.get("change")).get("after_unknown") or {}
+                for rc in _objs(doc.get("resource_changes"))
+                if isinstance(rc.get("address"), str)}
     cfg = _Config(doc)
     out = []
-    for module in _modules(top.get("root_module") or {}):
-        for res in module.get("resources") or []:
+    for module in _modules(top.get("root_module"), odd):
+        for res in _objs(module.get("resources"), odd, "resources"):
+            address = res.get("address")
             if res.get("mode") != "managed" or res.get("type") not in RESOURCE_TYPES:
                 continue
-            address = res["address"]
+            if not isinstance(address, str) or not isinstance(res.get("values", {}), dict):
+                odd.append(f"an {res['type']} entry")
+                continue
             prefix, local = _module_path(address)
             exprs = cfg.expressions(prefix, local)
-            values = _merge_unknown(res.get("values") or {}, unknowns.get(address, {}), exprs,
+            values = _merge_unknown(_obj(res.get("values")), unknowns.get(address, {}), exprs,
                                     cfg, prefix)
+            if not isinstance(values, dict):  # after_unknown says the whole object
+                values = {}
             out.append(ResourceRecord(address, res["type"], values,
                                       _locate(text, address, path), path))
     _through_locals(out, cfg)
+    if odd and problems is not None:
+        parts = ", ".join(dict.fromkeys(odd))
+        problems.append(InputProblem(path, f"plan JSON not as `terraform show -json` writes "
+                                           f"it ({parts}): what those parts hold was not "
+                                           "checked"))
     return out
 
 

@@ -168,7 +168,7 @@ def decode_container_definitions(value: Any) -> Any:
         if isinstance(value, str):
             # No source to point into (plan JSON): plain values, locations fall back.
             return json.loads(value)
-    except (jsonpos.JsonError, ValueError):
+    except (ValueError, RecursionError):  # JsonError included; RecursionError: json.loads
         return UNKNOWN
     if isinstance(value, list):
         return value
@@ -210,13 +210,14 @@ def task_definition_from_json(doc: Any, kind: str, path: str) -> TaskDefinition:
     API) -> TaskDefinition."""
     if kind == "describe":
         td_doc = doc["taskDefinition"]
-        tags_list = doc.get("tags") or []
+        tags_list = doc.get("tags")
     elif kind == "register":
-        td_doc, tags_list = doc, doc.get("tags") or []
+        td_doc, tags_list = doc, doc.get("tags")
     else:
         td_doc, tags_list = PosDict({"containerDefinitions": doc}), []
         td_doc.pos["containerDefinitions"] = Location(path, 1, 1)
-    tags = {t.get("key"): t.get("value") for t in tags_list if isinstance(t, dict)}
+    tags = {t["key"]: t.get("value") for t in tags_list if isinstance(t, dict)
+            and isinstance(t.get("key"), str)} if isinstance(tags_list, list) else {}
     family = td_doc.get("family")
     address = family if isinstance(family, str) else path
     where = getattr(td_doc, "where", None) or Location(path, 1, 1)

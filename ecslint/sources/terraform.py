@@ -3,6 +3,7 @@ records (`load`), and the text pre-scan that tells which roots can hold ECS reso
 
 from __future__ import annotations
 
+import errno
 import gc
 import os
 import re
@@ -12,9 +13,11 @@ from typing import Callable, Collection
 
 from ecslint.cache.fsio import FileSystem, Ops
 from ecslint.cache.store import cpus
+from ecslint.limits import Budget, BudgetExceeded, Watchdog, problem_message, show_traceback
+from ecslint.model import InputProblem, Location
+from ecslint.sources.hcl.evaluate import Evaluator, where
 from ecslint.sources.hcl.module import Loader, ModuleFiles, ModuleInstance, ResourceRecord
 from ecslint.sources.hcl.parser import HclParser, ParseStats
-from ecslint.model import InputProblem
 from ecslint.sources.hcl.syntax import HclSyntaxError, parse_tf_json
 
 # Below this many roots per worker, roots are read in-process: a worker costs ~20 ms.
@@ -39,6 +42,25 @@ class TerraformResult:
     def records(self) -> list[ResourceRecord]:
         """Every root's records, in root order."""
         return [r for records in self.roots.values() for r in records]
+
+    def add(self, other: TerraformResult, texts: dict[str, str]) -> None:
+        """Another reader's result (a worker's, a retry's): its roots, and what it read
+        that this one has not (the text of a new file from `texts`, else from other)."""
+        for root, records in other.roots.items():
+            self.roots.setdefault(root, []).extend(records)
+        known = set(self.problems)
+        for problem in other.problems:
+            if problem not in known:
+                known.add(problem)
+                self.problems.append(problem)
+        seen = set(self.files)
+        for path in other.files:
+            if path not in seen:
+                seen.add(path)
+                self.files.append(path)
+                self.texts[path] = texts.get(path) or other.texts.get(path, "")
+        self.block_ends.update(other.block_ends)
+        self.read_by_functions.update(other.read_by_functions)
 
 
 def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
@@ -105,6 +127,7 @@ class _Reader:
         self.result = TerraformResult()
         self.loader = Loader(self.read_module, parser, fs)
         self.texts = texts  # read by the pre-scan, not parsed yet
+        self.reported: set[str] = set()  # files read by functions whose failure is reported
 
     def read_module(self, directory: str) -> ModuleFiles | None:
         directory = os.path.normpath(directory)
@@ -158,19 +181,103 @@ class _Reader:
                 continue
             files.tfvars.update(body.attributes)
 
-    def read_root(self, directory: str, types: frozenset[str]) -> None:
-        files = self.read_module(directory)
-        if files is None:
-            return
-        self._tfvars(files)
-        root = ModuleInstance(self.loader, files, "", files.dir)
-        self.result.roots.setdefault(files.dir, []).extend(root.records(types))
+    def read_root(self, directory: str, types: frozenset[str], retry: bool = True) -> bool:
+        """Evaluate one root module into the result. Whatever goes wrong inside it (a bug
+        of ours, a budget crossed, a recursion too deep) becomes one ECS001 for this root,
+        its partial records are dropped, and the other roots go on. A root that fails on
+        bodies from the parse cache is read once more without it (`retry`), so that a
+        damaged entry is rewritten rather than failing every later run. False when the
+        root could not be evaluated."""
+        budget = self.loader.budget = Budget(self.fs.limits)
+        records: list[ResourceRecord] | None = None
+        failure: BaseException | None = None
+        try:
+            with Watchdog(self.fs.limits).guard("this module"):
+                files = self.read_module(directory)
+                if files is not None:
+                    self._tfvars(files)
+                    root = ModuleInstance(self.loader, files, "", files.dir)
+                    records = list(root.records(types))
+        except (Exception, BudgetExceeded) as exc:  # noqa: BLE001 - contained, see above
+            failure = exc
+        if failure is not None and retry and not isinstance(
+                failure, (BudgetExceeded, RecursionError, MemoryError)):
+            fresh = self.parser.fresh()
+            if fresh is not None and self._retry(fresh, directory, types):
+                self.loader.problems.clear()  # the first attempt's, superseded
+                return True
+        if failure is not None:
+            show_traceback(failure)
+            self.result.problems.append(self._failed(directory, failure))
+            if isinstance(failure, (BudgetExceeded, MemoryError)):
+                self.fs.volatile(directory)  # timing and memory may differ next time
+        elif records is not None:
+            self.result.roots.setdefault(os.path.normpath(directory), []).extend(records)
         self.result.read_by_functions.update(self.loader.texts)
         # Syntax errors of blocks parsed when first read (sources.hcl.lazy), modules that
-        # could not be loaded.
+        # could not be loaded, values past a budget, files that functions could not read.
         self.result.problems.extend(self.parser.errors())
         self.result.problems.extend(self.loader.problems)
         self.loader.problems.clear()
+        self.result.problems.extend(budget.notes)
+        self.result.problems.extend(self._unreadable_function_files())
+        return failure is None
+
+    def _retry(self, parser: HclParser, directory: str, types: frozenset[str]) -> bool:
+        """Read a root again with a parser that re-parses instead of loading; True (and its
+        result taken) when that works."""
+        again = _Reader(parser, self.fs, self.named, self.texts)
+        if not again.read_root(directory, types, retry=False):
+            return False
+        parser.flush()  # the re-parsed bodies replace the damaged entries
+        self.parser.errors()  # the first attempt's are superseded
+        self.result.add(again.result, self.texts)
+        return True
+
+    def _failed(self, directory: str, exc: BaseException) -> InputProblem:
+        """The ECS001 of a root that could not be evaluated: at the expression being
+        evaluated when it failed if the traceback tells, else at the root's first file."""
+        at = _evaluating(exc)
+        if at is None:
+            directory = os.path.normpath(directory)
+            first = sorted(p for p in self.result.files if os.path.dirname(p) == directory)
+            at = Location(first[0] if first else directory)
+        return InputProblem(at.file, problem_message(exc, "this module"), at.line, at.column)
+
+    def _unreadable_function_files(self) -> list[InputProblem]:
+        """Files that file() / templatefile() read but could not (a FIFO, a device, over
+        the size cap, no permission): ECS001, not a silently unknown value. A missing file
+        is left to try() / fileexists() as Terraform leaves it."""
+        out = []
+        for path, text in self.loader.texts.items():
+            failed = self.fs.failed.get(path) if text is None else None
+            if failed is None or path in self.reported or failed[0] in (errno.ENOENT,
+                                                                        errno.ENOTDIR):
+                continue
+            self.reported.add(path)
+            out.append(InputProblem(path, "cannot read file (read by file() or "
+                                          f"templatefile()): {failed[1]}"))
+        return out
+
+
+def _evaluating(exc: BaseException) -> Location | None:
+    """Where the innermost expression being evaluated when `exc` was raised is, if any."""
+    found = None
+    tb = exc.__traceback__
+    try:
+        while tb is not None:
+            frame_self = tb.tb_frame.f_locals.get("self")
+            if isinstance(frame_self, Evaluator):
+                node = tb.tb_frame.f_locals.get("node")
+                loc = where(node, frame_self.file) if node is not None else None
+                if loc is not None and loc.line:
+                    found = loc
+                elif found is None or found.file != frame_self.file:
+                    found = Location(frame_self.file)
+            tb = tb.tb_next
+    except Exception:  # noqa: BLE001 - a damaged node: the root's first file will do
+        return None
+    return found
 
 
 # ------------------------------------------------------------------ worker processes
@@ -200,7 +307,11 @@ def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str],
     texts and the reader). Each worker parses and evaluates whole roots, so parsing and
     evaluation both use every core; results come back in root order, as if read here.
     Returns the module directories read, or None when there are too few roots, one core,
-    or no fork: read them in-process."""
+    or no fork: read them in-process.
+
+    A chunk whose worker died (killed: out of memory) or hung past its time is not lost
+    with the others: its roots are read again one per process (`_isolated`), and only a
+    root that kills its own process is reported, as ECS001."""
     workers = min(cpus(), len(roots) // PARALLEL_MIN_ROOTS)
     if workers < 2 or sys.platform == "win32":
         return None
@@ -216,45 +327,130 @@ def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str],
     # and bound memory (a chunk's state is dropped when it is done).
     n = min(len(roots), workers * 6)
     chunks = [roots[len(roots) * i // n:len(roots) * (i + 1) // n] for i in range(n)]
+    results: list = [None] * n
     try:
         with concurrent.futures.ProcessPoolExecutor(
                 workers, mp_context=context, initializer=_start_worker,
                 initargs=(_Job(reader, types),)) as pool:
-            results, done = [], 0
-            for chunk, result in zip(chunks, pool.map(_read_chunk, chunks), strict=True):
-                results.append(result)
-                done += len(chunk)
-                if progress is not None:
-                    progress(done, len(roots), chunk[-1])
-    except (OSError, concurrent.futures.BrokenExecutor):
-        return None  # no workers (fork failed, one was killed): read in-process
-    return _merge(reader, results)
+            futures = [pool.submit(_read_chunk, chunk) for chunk in chunks]
+            done = 0
+            for i, future in enumerate(futures):
+                try:
+                    results[i] = future.result(timeout=len(chunks[i]) * _allowance(reader))
+                    done += len(chunks[i])
+                    if progress is not None:
+                        progress(done, len(roots), chunks[i][-1])
+                except concurrent.futures.TimeoutError:
+                    _stop_workers(pool)  # a worker stuck where the watchdog cannot reach
+                except Exception:  # noqa: BLE001 - a worker died (BrokenExecutor), or its
+                    pass  # result did not come back: its roots are read again below
+    except OSError:
+        return None  # no workers (fork failed): read in-process
+    lost = [root for chunk, res in zip(chunks, results) if res is None for root in chunk]
+    try:
+        alone = dict(zip(lost, _isolated(reader, lost, types, workers, context)))
+    except OSError:  # no more processes: read them here, contained as any root is
+        alone = {root: _read_here(reader, root, types) for root in lost}
+    if lost and progress is not None:
+        progress(len(roots), len(roots), lost[-1])
+    for chunk, res in zip(chunks, results):
+        for one in [res] if res is not None else [alone[root] for root in chunk]:
+            _merge(reader, one)
+    return {os.path.dirname(p) for p in reader.result.files}
 
 
-def _merge(reader: _Reader, results: list) -> set[str]:
-    out = reader.result
-    seen_files: set[str] = set()
-    seen_problems: set[tuple] = set()
-    dirs = set()
-    for res, texts, ops, stats in results:
-        reader.fs.merge(ops)
-        reader.parser.stats.add(stats)
-        for root, records in res.roots.items():
-            out.roots.setdefault(root, []).extend(records)
-        for prob in res.problems:
-            k = (prob.file, prob.message, prob.line, prob.column)
-            if k not in seen_problems:
-                seen_problems.add(k)
-                out.problems.append(prob)
-        for path in res.files:
-            if path not in seen_files:
-                seen_files.add(path)
-                out.files.append(path)
-                dirs.add(os.path.dirname(path))
-                out.texts[path] = texts.get(path) or reader.texts.get(path, "")
-        out.block_ends.update(res.block_ends)
-        out.read_by_functions.update(res.read_by_functions)
-    return dirs
+# Time a worker may take per root beyond the watchdog's own limit before it is stopped.
+_GRACE = 30.0
+
+
+def _allowance(reader: _Reader) -> float:
+    return reader.fs.limits.root_seconds + _GRACE
+
+
+def _stop_workers(pool) -> None:
+    """Kill a process pool's workers (the executor has no public way): its futures fail."""
+    for process in list(getattr(pool, "_processes", {}).values()):
+        process.kill()
+
+
+def _merge(reader: _Reader, one: tuple) -> None:
+    res, texts, ops, stats = one
+    reader.fs.merge(ops)
+    reader.parser.stats.add(stats)
+    reader.result.add(res, texts)
+
+
+def _read_here(reader: _Reader, root: str, types: frozenset[str]) -> tuple:
+    """One root read in this process, shaped as a worker's result."""
+    again = _Reader(reader.parser, reader.fs, reader.named, reader.texts)
+    again.read_root(root, types)
+    return again.result, {}, {}, ParseStats()
+
+
+def _isolated(reader: _Reader, roots: list[str], types: frozenset[str], workers: int,
+              context) -> list[tuple]:
+    """Read each root in a process of its own, `workers` at a time, each stopped after its
+    allowance: `_read_chunk`'s result per root, or an ECS001 for a root whose process
+    died or had to be stopped."""
+    import time
+    from multiprocessing.connection import wait
+
+    job, allowance = _Job(reader, types), _allowance(reader)
+    done: dict[str, tuple] = {}
+    running: dict = {}  # receiving end -> (root, process, start)
+    todo = list(roots)
+    while todo or running:
+        while todo and len(running) < workers:
+            root = todo.pop(0)
+            receive, send = context.Pipe(duplex=False)
+            process = context.Process(target=_read_alone, args=(job, root, send), daemon=True)
+            process.start()
+            send.close()
+            running[receive] = (root, process, time.monotonic())
+        ready = wait(list(running), timeout=1.0)
+        for receive in list(running):
+            root, process, start = running[receive]
+            stopped = time.monotonic() - start > allowance
+            if receive not in ready and not stopped:
+                continue
+            if receive in ready:
+                try:
+                    done[root] = receive.recv()
+                except Exception:  # noqa: BLE001 - EOF: the process died without a result
+                    pass
+            del running[receive]
+            receive.close()
+            process.kill()
+            process.join()
+            if root not in done:
+                done[root] = _lost(reader, root, process.exitcode, stopped, allowance)
+    return [done[root] for root in roots]
+
+
+def _read_alone(job: _Job, root: str, send) -> None:
+    """An isolated process: one root, its result sent back."""
+    _start_worker(job)
+    send.send(_read_chunk([root]))
+    send.close()
+
+
+def _lost(reader: _Reader, root: str, exitcode: int | None, stopped: bool,
+          allowance: float) -> tuple:
+    """The result of a root whose process was lost: its files, and one ECS001."""
+    files = sorted(p for p in reader.texts if os.path.dirname(p) == root)
+    if stopped:
+        why = (f"evaluating this module did not finish within {allowance:g} s "
+               "(ECSLINT_ROOT_TIMEOUT): its process was stopped")
+    elif exitcode is not None and exitcode < 0:
+        why = (f"the process evaluating this module was killed by signal {-exitcode}"
+               + (" (as when the system runs out of memory)" if -exitcode == 9 else ""))
+    else:
+        why = f"the process evaluating this module ended with exit code {exitcode}"
+    res = TerraformResult(problems=[InputProblem(files[0] if files else root,
+                                                 f"{why}; it was not checked")],
+                          files=files, texts={p: reader.texts[p] for p in files})
+    # What the lost process read is unknown: this run's output must never be replayed.
+    return res, {}, {("volatile", root): None}, ParseStats()
 
 
 def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], Ops, ParseStats]:
@@ -267,7 +463,7 @@ def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], Ops,
     assert _worker is not None
     parent = _worker.reader
     parser = parent.parser
-    fs = FileSystem(recording=parent.fs.recording)
+    fs = FileSystem(recording=parent.fs.recording, limits=parent.fs.limits)
     before = ParseStats(parser.stats.hits, parser.stats.misses)
     reader = _Reader(parser, fs, parent.named, parent.texts)
     for root in roots:
@@ -287,9 +483,12 @@ def _read_chunk(roots: list[str]) -> tuple[TerraformResult, dict[str, str], Ops,
 # A module block, and one whose source is its first attribute (as `terraform fmt` users
 # write it); compiled by the first scan, not at import.
 _MODULE = r'^[ \t]*module[ \t]+"[^"\n]*"[ \t]*\{'
-_MODULE_SOURCE = _MODULE + r'\s*(?:(?:#|//)[^\n]*\s*)*source\s*=\s*"([^"\n]*)"'
-# Any local source argument, wherever it stands in its block: the call graph.
-_LOCAL_SOURCE = r'^\s*source\s*=\s*"(\.{1,2}/[^"\n]*)"'
+# Each comment runs to its line's end: a comment that could also end earlier (`# # # #`)
+# made the match exponential in the number of `#`.
+_MODULE_SOURCE = _MODULE + r'\s*(?:(?:#|//)[^\n]*\n\s*)*source\s*=\s*"([^"\n]*)"'
+# Any local source argument, wherever it stands in its block: the call graph. Leading
+# blanks only ([ \t], not \s): from every line start \s* would rescan all blank lines below.
+_LOCAL_SOURCE = r'^[ \t]*source[ \t]*=[ \t]*"(\.{1,2}/[^"\n]*)"'
 
 
 @dataclass
@@ -335,18 +534,28 @@ class PreScan:
             return self.dirs[directory]
         out = self.dirs[directory] = _DirScan()
         try:
+            self._scan(directory, out)
+        except Exception as exc:  # noqa: BLE001
+            # A bug of ours here must not end the run: the reader reads this directory,
+            # and the evaluation of its root is contained as any other.
+            show_traceback(exc)
+            out.relevant = True
+        return out
+
+    def _scan(self, directory: str, out: _DirScan) -> None:
+        try:
             names = sorted(self.fs.listdir(directory, only="tf"))
         except OSError:
             out.relevant = True  # the reader reports what is wrong
-            return out
+            return
         for name in names:
             path = os.path.join(directory, name)
-            if not self.fs.isfile(path):
+            if self.fs.isdir(path):
                 continue
             try:
                 text = self.fs.read_text(path)
             except (OSError, UnicodeDecodeError):
-                out.relevant = True  # reported by the reader as ECS001
+                out.relevant = True  # reported by the reader as ECS001 (a FIFO included)
                 continue
             out.texts[path] = text
             if self.pattern.search(text):
@@ -365,4 +574,3 @@ class PreScan:
                     out.relevant = True
             out.calls += [os.path.normpath(os.path.join(directory, source))
                           for source in self.local_sources.findall(text)]
-        return out

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ecslint.model import Location, Unknown
 from ecslint.sources.hcl import functions, template, types
 from ecslint.sources.hcl.syntax import HclSyntaxError, JsonExpr
 from ecslint.sources.values import (EvalError, PosDict, PosList, has_unknown, keep_origin,
                                     refs_of, written)
+
+if TYPE_CHECKING:
+    from ecslint.limits import Budget
 
 
 class Scope(Protocol):
@@ -49,6 +52,14 @@ _ESC = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
 
 def unescape(text: str) -> str:
+    """An HCL string's escapes; EvalError for a \\u or \\U that is not a code point."""
+    try:
+        return _unescape(text)
+    except (ValueError, OverflowError):
+        raise EvalError("invalid \\u or \\U escape") from None
+
+
+def _unescape(text: str) -> str:
     if "\\" not in text:
         return text
     out, i = [], 0
@@ -114,18 +125,43 @@ def _arith(op: str, a: Any, b: Any) -> Any:
     return types.make(x - y * int(x / y))  # %
 
 
+def _bits(v: Any) -> int:
+    """The size of a number's exact value, in bits."""
+    x = types.exact(v)
+    if isinstance(x, int):
+        return x.bit_length()
+    return x.numerator.bit_length() + x.denominator.bit_length()
+
+
 def _picks_type(v: Any) -> bool:
     """Whether the other branch of a conditional can change this result's type (a number
     or bool that unifies with a string, a tuple that becomes a list)."""
     return isinstance(v, (bool, int, float, list, dict))
 
 
+# A product whose operands have more bits than this is refused (Terraform's numbers are
+# 512-bit floats; a chain of `x * x` locals would build integers of billions of bits).
+MAX_PRODUCT_BITS = 100_000
+# A number literal whose exponent is larger than this is unknown: 1e999999999 as an exact
+# fraction is a billion-digit integer, built in C where no watchdog can stop it.
+MAX_EXPONENT = types.MAX_EXPONENT
+
+
 class Evaluator:
-    """Evaluates expression trees of one file within a scope (module instance)."""
+    """Evaluates expression trees of one file within a scope (module instance). The
+    scope's `budget` (ecslint.limits), when it has one, bounds what evaluation builds:
+    past it a value is unknown, with an ECS001 note at the expression."""
 
     def __init__(self, scope: Scope, file: str) -> None:
         self.scope = scope
         self.file = file
+        self.budget: Budget | None = getattr(scope, "budget", None)
+
+    def refused(self, node: Any, message: str) -> Unknown:
+        """A value not built: unknown, with a note at `node` when there is a budget."""
+        if self.budget is not None:
+            self.budget.note(where(node, self.file), message)
+        return Unknown()
 
     # -------------------------------------------------------------------- entry points
     def evaluate(self, expr: Any, env: dict | None = None) -> Any:
@@ -157,10 +193,20 @@ class Evaluator:
         return self._eval(kids[0], env) if kids else None
 
     def _e_int_lit(self, node: Any, env: dict) -> Any:
-        return written(int(str(node.children[0])), where(node, self.file))
+        text = str(node.children[0])
+        try:
+            return written(int(text), where(node, self.file))
+        except ValueError:  # over Python's int conversion limit (4,300 digits)
+            return self.refused(node, f"a number of {len(text):,} digits")
 
     def _e_float_lit(self, node: Any, env: dict) -> Any:
-        return written(types.make(Fraction(str(node.children[0]))), where(node, self.file))
+        text = str(node.children[0])
+        if types.exponent_too_large(text, MAX_EXPONENT):
+            return self.refused(node, f"a number with an exponent over {MAX_EXPONENT:,}")
+        try:
+            return written(types.make(Fraction(text)), where(node, self.file))
+        except ValueError:
+            return self.refused(node, f"a number of {len(text):,} digits")
 
     def _e_literal_value(self, node: Any, env: dict) -> Any:
         return {"true": True, "false": False, "null": None}[str(node.children[0])]
@@ -172,8 +218,12 @@ class Evaluator:
         return self.scope.root(name)
 
     def _e_string(self, node: Any, env: dict) -> Any:
-        segments = self._string_segments(node)
-        value = template.render(segments, self._eval_settled, env)
+        try:
+            segments = self._string_segments(node)
+        except (template.TemplateError, EvalError) as exc:  # an unclosed %{ if }, a bad \u
+            return self.refused(node, str(exc))
+        value = template.render(segments, self._eval_settled, env, self.budget,
+                                where(node, self.file))
         if all(isinstance(s, template.Lit) for s in segments):  # a literal string
             return written(value, where(node, self.file))
         return value
@@ -234,7 +284,7 @@ class Evaluator:
             segs = template.build(template.scan(body, locate, self.parse_fragment), flush=trim)
         except template.TemplateError:
             return Unknown()
-        return template.render(segs, self._eval_settled, env)
+        return template.render(segs, self._eval_settled, env, self.budget, where(node, self.file))
 
     def _e_heredoc_template(self, node: Any, env: dict) -> Any:
         return self._heredoc(node, env, trim=False)
@@ -406,7 +456,10 @@ class Evaluator:
             return eq if op == "==" else not eq
         if has_unknown(left) or has_unknown(right):
             return unknown(left, right)
-        return _arith(op, _num(left), _num(right))
+        a, b = _num(left), _num(right)
+        if op == "*" and _bits(a) + _bits(b) > MAX_PRODUCT_BITS:
+            return self.refused(node, f"a product of more than {MAX_PRODUCT_BITS:,} bits")
+        return _arith(op, a, b)
 
     def _e_unary_op(self, node: Any, env: dict) -> Any:
         op = str(node.children[0])
@@ -433,6 +486,11 @@ class Evaluator:
         if not isinstance(coll, (dict, list)):
             raise EvalError("for expression needs a collection")
         items = types.items(coll)  # maps by key, sets by element, lists by index
+        if self.budget is not None:
+            at = where(node, self.file)
+            if not (self.budget.collection(len(items), at, "for expression")
+                    and self.budget.steps(len(items), at, "for expression")):
+                return Unknown()
         out_list = PosList(where=where(node, self.file))
         out_obj = PosDict(where=where(node, self.file))
         for key, val in items:
@@ -494,7 +552,7 @@ class Evaluator:
             args.extend(last)
         if fn is not None and fn.scope is not None:
             return self.scope.call(name, args, raw, env)
-        return functions.call(name, args)
+        return functions.call(name, args, self.budget, where(node, self.file))
 
     # -------------------------------------------------------------------- .tf.json values
     def _json(self, value: Any, loc: Location, env: dict) -> Any:
@@ -505,7 +563,7 @@ class Evaluator:
                 segs = template.build(template.scan(value, lambda _o: loc, self.parse_fragment))
             except template.TemplateError:
                 return Unknown()
-            return template.render(segs, self._eval_settled, env)
+            return template.render(segs, self._eval_settled, env, self.budget, loc)
         if isinstance(value, dict):
             out = PosDict(where=loc)
             for k, v in value.items():

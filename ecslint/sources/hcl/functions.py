@@ -206,9 +206,19 @@ def _flatten(seq: Any) -> list:
 
 def _distinct(seq: Any) -> Any:
     out: list = []
+    seen: set = set()  # primitives by typed key: linear, not quadratic
+    others: list = []  # collections, compared one by one
     for item in _list(seq):
-        if not any(types.equal(item, o) is True for o in out):
-            out.append(item)
+        key = types.set_key(item)
+        if key is None:
+            if any(types.equal(item, o) is True for o in others):
+                continue
+            others.append(item)
+        elif key in seen:
+            continue
+        else:
+            seen.add(key)
+        out.append(item)
     return types.seq(TfList, out)
 
 
@@ -257,7 +267,8 @@ def _one(seq: Any) -> Any:
     return seq[0] if seq else None
 
 
-def _range(*args: Any) -> list:
+def _range_plan(args: tuple | list) -> tuple[Fraction, Fraction, int]:
+    """range()'s start, step and number of elements."""
     nums = [types.exact(_number(a)) for a in args]
     if len(nums) == 1:
         start, end, step = Fraction(0), nums[0], Fraction(1)
@@ -266,7 +277,11 @@ def _range(*args: Any) -> list:
         step = nums[2] if len(nums) > 2 else Fraction(1 if end >= start else -1)
     if step == 0:
         raise FunctionError("range: step must not be zero")
-    count = math.ceil((end - start) / step) if (end - start) * step > 0 else 0
+    return start, step, math.ceil((end - start) / step) if (end - start) * step > 0 else 0
+
+
+def _range(*args: Any) -> list:
+    start, step, count = _range_plan(args)
     if count > 100_000:
         raise FunctionError("range: too many elements")
     return types.seq(TfList, [types.make(start + i * step) for i in range(count)])
@@ -813,8 +828,89 @@ FUNCTIONS: dict[str, Function] = {
 }
 
 
-def call(name: str, args: list[Any]) -> Any:
-    """Call a built-in that needs no scope (see `Function`)."""
+# ------------------------------------------------------------------ sizes, for the budget
+
+def _length_of(v: Any) -> int:
+    return len(v) if isinstance(v, (list, tuple, str, dict)) else 1
+
+
+def _leaves(v: Any, cap: int) -> int:
+    """Elements flatten() would give (or nodes jsonencode() writes), counted up to just
+    past `cap`: shared sub-values can make the true count exponential in the input."""
+    count, stack = 0, [v]
+    while stack and count <= cap:
+        item = stack.pop()
+        if isinstance(item, dict):
+            count += 1
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            count += 1
+            stack.extend(item)
+        else:
+            count += 1
+    return count
+
+
+def _format_width(args: list) -> int:
+    """An upper bound of format()'s output beyond its arguments: each verb's width and
+    precision (`%999999999d` pads to a billion characters)."""
+    fmt = _str(args[0]) if args else ""
+    return len(fmt) + sum(int(m.group(3) or 0) + int(m.group(4) or 0)
+                          for m in _VERB.finditer(fmt))
+
+
+def _replace_length(args: list) -> int:
+    s, old, new = (_str(a) for a in args[:3])
+    if not old:
+        return len(s)
+    return len(s) + s.count(old) * max(len(new) - len(old), 0)
+
+
+def _join_length(args: list) -> int:
+    sep = _str(args[0])
+    items = [x for seq in args[1:] for x in _list(seq)]
+    return sum(_length_of(x) for x in items) + len(sep) * max(len(items) - 1, 0)
+
+
+# What a call would build, asked of the budget before it is built: (kind, size) where the
+# kind is "collection" (elements), "string" (characters) or "steps" (nodes visited).
+_SIZES: dict[str, Callable[[list, int], tuple[str, int]]] = {
+    "range": lambda args, cap: ("collection", _range_plan(args)[2]),
+    "concat": lambda args, cap: ("collection", sum(_length_of(a) for a in args)),
+    "setunion": lambda args, cap: ("collection", sum(_length_of(a) for a in args)),
+    "flatten": lambda args, cap: ("collection", _leaves(args[0], cap) if args else 0),
+    "formatlist": lambda args, cap: ("collection", max([_length_of(a) for a in args[1:]
+                                                        if isinstance(a, (list, tuple))] or [1])),
+    "format": lambda args, cap: ("string", _format_width(args)),
+    "join": lambda args, cap: ("string", _join_length(args)),
+    "replace": lambda args, cap: ("string", _replace_length(args)),
+    "jsonencode": lambda args, cap: ("steps", _leaves(args[0], cap) if args else 0),
+}
+
+
+def _affordable(name: str, args: list, budget: Any, where: Any) -> bool:
+    """Whether the budget allows what `name(*args)` would build; it notes a refusal."""
+    size = _SIZES.get(name)
+    if size is None:
+        return True
+    cap = (budget.limits.max_steps - budget.spent) if name == "jsonencode" \
+        else budget.limits.max_collection
+    try:
+        kind, n = size(args, max(cap, 0))
+    except (EvalError, _Unknowable, TypeError, ValueError, OverflowError):
+        return True  # the call itself says what is wrong with its arguments
+    what = f"{name}()"
+    if kind == "collection":
+        return budget.collection(n, where, what) and budget.steps(n, where, what)
+    if kind == "string":
+        return budget.string(n, where, what)
+    return budget.steps(n, where, what)
+
+
+def call(name: str, args: list[Any], budget: Any = None, where: Any = None) -> Any:
+    """Call a built-in that needs no scope (see `Function`). With a `budget`
+    (ecslint.limits.Budget), a call that would build a collection or string past its
+    limits is unknown, noted at `where`."""
     fn = FUNCTIONS.get(name)
     if fn is None or fn.impl is None:
         return _unknown(*args)
@@ -822,6 +918,8 @@ def call(name: str, args: list[Any]) -> Any:
         return _unknown(*args)
     if fn.unknowns == "nested" and any(isinstance(a, Unknown) and not isinstance(a, PartialJson)
                                        for a in args):
+        return _unknown(*args)
+    if budget is not None and not _affordable(name, args, budget, where):
         return _unknown(*args)
     try:
         result = fn.impl(*args)

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
+from ecslint.limits import Budget
 from ecslint.model import InputProblem, Location, Unknown
 from ecslint.sources.hcl import template, types
 from ecslint.sources.hcl.evaluate import Evaluator, settle, unknown
@@ -76,6 +77,7 @@ class Loader:
         self.templates: dict[str, Any] = {}
         self.problems: list[InputProblem] = []  # modules that could not be loaded (ECS003)
         self.manifests: dict[str, dict[str, str]] = {}
+        self.budget = Budget()  # of the root being read: the reader sets one per root
 
     def installed_module(self, root_dir: str, key: str) -> str | None:
         """Directory of a non-local module from `.terraform/modules/modules.json`."""
@@ -198,6 +200,11 @@ class ModuleInstance:
         self._attrs: dict[tuple[str, str], Any] = {}
 
     # ------------------------------------------------------------------ Scope
+    @property
+    def budget(self) -> Budget:
+        """The budget of the root module being read (ecslint.limits)."""
+        return self.loader.budget
+
     def ev(self, file: str) -> Evaluator:
         return Evaluator(self, file)
 
@@ -266,7 +273,8 @@ class ModuleInstance:
         if isinstance(tpl, Exception):
             raise FunctionError(str(tpl))
         ev = self.ev(path)
-        return template.render(tpl, ev._eval_settled, dict(variables))
+        return template.render(tpl, ev._eval_settled, dict(variables), self.budget,
+                               Location(path, 1, 1))
 
     # ------------------------------------------------------------------ names
     def variable(self, name: str) -> Any:
@@ -358,11 +366,15 @@ class ModuleInstance:
                 n = types.convert(n, types.NUMBER)  # count = "2" is 2
             except EvalError:
                 n = None
-            if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            if not isinstance(n, int) or isinstance(n, bool) or n < 0 or \
+                    not self.loader.budget.collection(n, attrs["count"].where, "count"):
                 return [("", {**env, "count": {"index": Unknown()}})]
             return [(f"[{i}]", {**env, "count": {"index": i}}) for i in range(n)]
         if "for_each" in attrs:
             coll = self.ev(attrs["for_each"].where.file).evaluate(attrs["for_each"].expr, env)
+            if isinstance(coll, (dict, types.TfSet)) and not self.loader.budget.collection(
+                    len(coll), attrs["for_each"].where, "for_each"):
+                coll = Unknown()
             # A map (keys in order) or a set of strings; a list or tuple is an error.
             if isinstance(coll, dict) or (isinstance(coll, types.TfSet)
                                           and all(isinstance(x, str) for x in coll)):
@@ -406,10 +418,16 @@ class ModuleInstance:
         if content is None or not isinstance(coll, (dict, list)):
             out[name] = settle(coll) if isinstance(coll, Unknown) else Unknown()
             return
+        items = types.items(coll)  # maps by key, sets by element, lists by index
+        budget = self.loader.budget
+        if not (budget.collection(len(items), attrs["for_each"].where, "dynamic for_each")
+                and budget.steps(len(items), attrs["for_each"].where, "dynamic for_each")):
+            out[name] = Unknown()
+            return
         lst = out.setdefault(name, PosList())
         if not isinstance(lst, PosList):
             return
-        for k, v in types.items(coll):  # maps by key, sets by element, lists by index
+        for k, v in items:  # maps by key, sets by element, lists by index
             lst.append(self.eval_body(content.body, {**env, iterator: {"key": k, "value": v}}))
             lst.pos.append(content.where)
 

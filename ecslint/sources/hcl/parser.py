@@ -63,6 +63,11 @@ class HclParser:
     def flush(self) -> None:
         """The end of a unit of work (a root module): nothing to keep here."""
 
+    def fresh(self) -> HclParser | None:
+        """A parser that parses again what this one would load from a store (to recover
+        from a damaged entry), or None when nothing is loaded from a store."""
+        return None
+
     def prepare(self) -> None:
         """Load the grammar now (before worker processes fork, so that they share it)."""
         self._load()

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ecslint.limits import Budget
 from ecslint.model import Location, Unknown
 from ecslint.sources.hcl import types
 from ecslint.sources.values import (UNKNOWN_MARK, EvalError, JsonStr, PartialText, SourceMap,
@@ -278,12 +279,17 @@ def to_text(value: Any) -> str | None:
     return None
 
 
+class _Refused(Exception):
+    """The budget refused a loop or the text's size: the whole result is unknown."""
+
+
 class _Out:
-    def __init__(self) -> None:
+    def __init__(self, budget: Budget | None = None, where: Location | None = None) -> None:
         self.parts: list[str] = []
         self.spans: list[Span] = []
         self.size = 0
         self.unknown: list[Any] = []
+        self.budget, self.where = budget, where
 
     def add(self, text: str, loc: Location | None, exact: bool, value: Any = None) -> None:
         """Append text that came from `loc`; an interpolated `value` keeps its origin (and a
@@ -294,14 +300,23 @@ class _Out:
                                    origin_of(value), decoded, self.size + len(text)))
         self.parts.append(text)
         self.size += len(text)
+        if self.budget is not None and \
+                not self.budget.string(self.size, loc or self.where, "template"):
+            raise _Refused
 
 
-def render(nodes: list, evaluate: Callable[[Any, dict], Any], env: dict) -> Any:
-    """Render template nodes. A lone interpolation yields its value unconverted."""
+def render(nodes: list, evaluate: Callable[[Any, dict], Any], env: dict,
+           budget: Budget | None = None, where: Location | None = None) -> Any:
+    """Render template nodes. A lone interpolation yields its value unconverted. With a
+    `budget`, a `%{ for }` over too many elements or a text past its size is unknown
+    (and noted at `where`, or at the part that crossed the limit)."""
     if len(nodes) == 1 and isinstance(nodes[0], Interp):
         return evaluate(nodes[0].expr, env)
-    out = _Out()
-    _render(nodes, evaluate, env, out)
+    out = _Out(budget, where)
+    try:
+        _render(nodes, evaluate, env, out)
+    except _Refused:
+        return Unknown()
     text = "".join(out.parts)
     smap = SourceMap(out.spans, text)
     if out.unknown:
@@ -339,6 +354,11 @@ def _render(nodes: list, evaluate: Callable, env: dict, out: _Out) -> None:
                 out.unknown.append(coll)
                 out.add(UNKNOWN_MARK, node.where, False)
                 continue
+            budget = out.budget
+            if budget is not None and not (
+                    budget.collection(len(items), node.where, "template %{ for }")
+                    and budget.steps(len(items), node.where, "template %{ for }")):
+                raise _Refused
             for key, val in items:
                 inner = dict(env)
                 if len(node.names) == 2:

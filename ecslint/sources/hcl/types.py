@@ -137,12 +137,31 @@ def from_float(f: float) -> Any:
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 
 
+def exponent_too_large(text: str, limit: int) -> bool:
+    """Whether a number's text has an exponent beyond ±`limit` (its exact value would be
+    an integer of that many digits)."""
+    at = max(text.rfind("e"), text.rfind("E"))
+    if at < 0:
+        return False
+    digits = text[at + 1:].lstrip("+-")
+    return len(digits) > len(str(limit)) or (digits.isdigit() and int(digits) > limit)
+
+
+# A number string whose exponent is beyond this is refused (see exponent_too_large).
+MAX_EXPONENT = 10_000
+
+
 def parse_number(text: str) -> Any:
     """A string as Terraform reads a number ("512", "03", "1.5", "1e3"); ConversionError
-    otherwise."""
+    otherwise, and for one whose exact value would be too large to build (1e999999999)."""
     if not _NUMBER.fullmatch(text):
         raise ConversionError(f"{text!r} is not a number")
-    return make(Fraction(text))
+    if exponent_too_large(text, MAX_EXPONENT):
+        raise ConversionError(f"{text[:20]!r}...: an exponent too large to evaluate")
+    try:
+        return make(Fraction(text))
+    except ValueError:  # over Python's int conversion limit (4,300 digits)
+        raise ConversionError("a number too long to evaluate") from None
 
 
 def num_text(v: Any) -> str:
@@ -260,7 +279,7 @@ def items(coll: Any) -> list[tuple[Any, Any]]:
     return list(enumerate(coll))
 
 
-def _set_key(v: Any) -> Any:
+def set_key(v: Any) -> Any:
     if isinstance(v, bool):
         return (0, v)
     if is_num(v):
@@ -281,7 +300,7 @@ def make_set(values: Iterable[Any], src: Any = None) -> Any:
     seen: set = set()
     others: list = []
     for v, p in zip(values, pos):
-        key = _set_key(v)
+        key = set_key(v)
         if key is None:  # a collection: dropped when equal to one kept (first-seen order)
             if not any(equal(v, o) is True for o, _p in others):
                 others.append((v, p))

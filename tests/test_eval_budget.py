@@ -1,0 +1,150 @@
+"""The evaluator asks the root's budget (ecslint.limits.Budget) before it builds something
+large: a function result, a for expression, a template loop, a huge number. Past a limit the
+value is unknown and an ECS001 note says so at the expression; the run stays fast and the
+other modules are checked."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from ecslint.sources.hcl import functions
+from ecslint.limits import Budget, Limits
+from helpers import lint
+from test_bad_input import ecs001
+from test_containment import good_kept, two_modules
+
+TAIL = "; treated as unknown, so what depends on it is not checked"
+
+
+def checked(tmp_path, name_expr: str, extra: str = "") -> tuple[dict[str, str], object]:
+    """A cluster whose name is `name_expr` (evaluated: the resource is ECS), next to a good
+    module; the ECS001 notes by file, and the report."""
+    two_modules(tmp_path, {"main.tf": f'''
+resource "aws_ecs_cluster" "x" {{
+  name = {name_expr}
+}}
+{extra}'''})
+    start = time.monotonic()
+    report = lint([tmp_path])
+    assert time.monotonic() - start < 60  # a guard against a hang, not a speed target
+    return ecs001(report), report
+
+
+# Each expression is refused by the budget before it is built; the note names the limit.
+@pytest.mark.parametrize("expr, message", [
+    ("join(\",\", [for i in range(20000) : i])",
+     "range(): 20,000 elements, more than the limit of 10,000 (ECSLINT_MAX_COLLECTION)"),
+    ("format(\"%999999999d\", 1)",
+     "format(): 1,000,000,010 characters, more than the limit of 4 MiB (ECSLINT_MAX_STRING)"),
+    ("join(\"\", [for i in range(5000) : format(\"%1000s\", \"x\")])",
+     "join(): 5,000,000 characters, more than the limit of 4 MiB (ECSLINT_MAX_STRING)"),
+    ("replace(format(\"%4000s\", \"\"), \" \", format(\"%2000s\", \"\"))",
+     "replace(): 8,000,000 characters, more than the limit of 4 MiB (ECSLINT_MAX_STRING)"),
+    ("length(concat(range(6000), range(6000)))",
+     "concat(): 12,000 elements, more than the limit of 10,000 (ECSLINT_MAX_COLLECTION)"),
+    # 5,000 inner loops of 5,000 (range() builds them, the for expression walks them): the
+    # root's steps run out within the 200th.
+    ("length([for a in range(5000) : [for b in range(5000) : b]])",
+     "range(): evaluating this module took more than 2,000,000 steps (ECSLINT_MAX_STEPS)"),
+    ("1e999999999", "a number with an exponent over 10,000"),
+    ("1" + "0" * 5000, "a number of 5,001 digits"),
+    ("\"%{ if true }open\"", "unclosed %{if} or %{for}"),
+    ("\"\\uZZZZ\"", "invalid \\u or \\U escape"),
+    ("\"\\U00110000\"", "invalid \\u or \\U escape"),
+])
+def test_a_value_past_the_budget_is_unknown_with_a_note(tmp_path, expr, message):
+    notes, report = checked(tmp_path, expr)
+    assert notes == {"main.tf": message + TAIL}
+    (note,) = [f for f in report.findings if f.code == "ECS001"]
+    assert note.line == 3  # at the expression, in the user's file
+    assert good_kept(report)
+
+
+def test_shared_values_cannot_make_jsonencode_or_flatten_exponential(tmp_path):
+    # Each local holds the one before four times: a12 has 4**12 (16.7 million) leaves
+    # while its locals hold a few dozen values.
+    chain = "\n".join(f"  a{i} = [local.a{i - 1}, local.a{i - 1}, local.a{i - 1}, "
+                      f"local.a{i - 1}]" for i in range(1, 13))
+    extra = f'''
+locals {{
+  a0 = ["x"]
+{chain}
+}}
+resource "aws_ecs_cluster" "y" {{
+  name = length(flatten(local.a12))
+}}
+'''
+    notes, report = checked(tmp_path, "jsonencode(local.a12)", extra)
+    (flat,) = [f.message for f in report.findings if f.code == "ECS001" and f.line == 22]
+    (enc,) = [f.message for f in report.findings if f.code == "ECS001" and f.line == 3]
+    assert flat == "flatten(): 10,001 elements, more than the limit of 10,000 " \
+                   "(ECSLINT_MAX_COLLECTION)" + TAIL
+    assert enc.startswith("jsonencode(): evaluating this module took more than 2,000,000 "
+                          "steps")
+    assert good_kept(report)
+
+
+def test_a_template_loop_past_the_limit_is_unknown_with_a_note(tmp_path):
+    notes, _ = checked(tmp_path, '''<<-EOT
+    %{ for i in range(10001) }${i}%{ endfor }
+  EOT''')
+    # range() itself is refused first: 10,001 elements.
+    assert notes == {"main.tf": "range(): 10,001 elements, more than the limit of 10,000 "
+                                "(ECSLINT_MAX_COLLECTION)" + TAIL}
+
+
+def test_a_template_loop_over_a_long_list_is_refused_by_the_loop(tmp_path, monkeypatch):
+    monkeypatch.setenv("ECSLINT_MAX_COLLECTION", "3")
+    notes, report = checked(tmp_path, '"%{ for s in split(",", "a,b,c,d") }${s}%{ endfor }"')
+    assert notes == {"main.tf": "template %{ for }: 4 elements, more than the limit of 3 "
+                                "(ECSLINT_MAX_COLLECTION)" + TAIL}
+    # Exactly at the limit, the loop runs.
+    notes, report = checked(tmp_path, '"%{ for s in split(",", "a,b,c") }${s}%{ endfor }"')
+    assert notes == {}
+
+
+def test_a_product_too_large_is_unknown_with_a_note(tmp_path):
+    # 2**(2**17): each local squares the one before; a17 would have 131,073 bits.
+    chain = "\n".join(f"  a{i} = local.a{i - 1} * local.a{i - 1}" for i in range(1, 18))
+    notes, report = checked(tmp_path, "local.a17", f"locals {{\n  a0 = 2\n{chain}\n}}\n")
+    (note,) = [f for f in report.findings if f.code == "ECS001"]
+    assert note.message == "a product of more than 100,000 bits" + TAIL
+    assert note.line == 23  # a17 = a16 * a16: 65,537 + 65,537 bits
+
+
+def test_a_dynamic_block_past_the_limit_is_unknown_with_a_note(tmp_path, monkeypatch):
+    monkeypatch.setenv("ECSLINT_MAX_COLLECTION", "2")
+    two_modules(tmp_path, {"main.tf": '''
+resource "aws_ecs_cluster" "x" {
+  name = "x"
+  dynamic "setting" {
+    for_each = ["a", "b", "c"]
+    content {
+      name  = "containerInsights"
+      value = "enabled"
+    }
+  }
+}
+'''})
+    report = lint([tmp_path])
+    assert ecs001(report) == {"main.tf": "dynamic for_each: 3 elements, more than the limit "
+                                         "of 2 (ECSLINT_MAX_COLLECTION)" + TAIL}
+    assert good_kept(report)
+
+
+def test_within_the_limits_the_calls_are_evaluated_as_before():
+    budget = Budget(Limits())
+    assert functions.call("join", [",", ["a", "b"]], budget, None) == "a,b"
+    assert list(functions.call("range", [3], budget, None)) == [0, 1, 2]
+    assert functions.call("format", ["%5d", 42], budget, None) == "   42"
+    assert budget.notes == []
+    # distinct() by hashed keys and by comparison, as `terraform console` (1.11) prints
+    # distinct(["b", "a", "b", "c", "a"]), distinct([["x"], ["y"], ["x"]]) and
+    # distinct([1, 2, 1.0, 3]).
+    assert list(functions.call("distinct", [["b", "a", "b", "c", "a"]])) == ["b", "a", "c"]
+    assert [list(x) for x in functions.call("distinct", [[["x"], ["y"], ["x"]]])] == \
+        [["x"], ["y"]]
+    one = functions.call("tonumber", ["1.0"])
+    assert list(functions.call("distinct", [[1, 2, one, 3]])) == [1, 2, 3]
