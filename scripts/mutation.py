@@ -157,6 +157,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-children", type=int, default=1)
     ap.add_argument("--report-only", action="store_true",
                     help="print the results mutmut recorded for the sample; run nothing")
+    ap.add_argument("--resume", action="store_true",
+                    help="run only the sampled mutants mutmut has not recorded as killed "
+                         "(after adding tests: a killed mutant stays killed)")
     ap.add_argument("--mutant", action="append", default=[],
                     help="run these mutants (names or globs) instead of a sample")
     args = ap.parse_args(argv)
@@ -176,7 +179,11 @@ def main(argv: list[str] | None = None) -> int:
     else:
         chosen = {a: sample(a, args.per_area, args.seed) for a in areas}
     todo = [n for a in areas for n in chosen[a]]
-    if not args.report_only:
+    if args.resume:
+        known = {n: s for a in areas for n, s in statuses(a).items()}
+        todo = [n for n in todo if known.get(n) not in DETECTED]
+    print(f"{len(todo)} mutants to run", file=sys.stderr)
+    if not args.report_only and todo:
         proc = subprocess.run([*mutmut_cmd(), "run", "--max-children", str(args.max_children),
                                *todo], cwd=ROOT)
         if proc.returncode != 0:

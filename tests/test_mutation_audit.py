@@ -65,3 +65,14 @@ def test_denied_get_metric_data_is_not_verified_not_no_data(account, monkeypatch
         "TargetResponseTime not verified (api)):")
     assert stop_sections(report)[1].startswith(
         "Stopped tasks of prod/worker (max CPU not verified, max memory not verified):")
+
+
+def test_denied_scaling_policies_say_which_target_they_were_for(account, monkeypatch):
+    report = audit_without(monkeypatch, "application-autoscaling:DescribeScalingPolicies")
+    entries = report.extra["not_verified"]
+    assert {e["action"] for e in entries} == {"application-autoscaling:DescribeScalingPolicies"}
+    assert sorted(e["what"] for e in entries) == [
+        f"scaling policies of service/prod/{name} (ECS302)" for name in SERVICES
+        if any(f"service/prod/{name}" in e["what"] for e in entries)]
+    assert entries and all(e["what"].startswith("scaling policies of service/prod/")
+                           for e in entries)

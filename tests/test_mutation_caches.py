@@ -140,3 +140,81 @@ def test_a_run_recorded_on_a_terminal_does_not_replay_off_it(clean_env, monkeypa
     assert Memo(["check", "."], root=str(cache)).replay() is not None
     monkeypatch.setattr(sys, "stdout", io.StringIO())
     assert Memo(["check", "."], root=str(cache)).replay() is None
+
+
+# ------------------------------------------------------------------ more of the caches
+
+def test_a_filtered_listing_ignores_files_the_filter_drops(tmp_path):
+    (tmp_path / "main.tf").write_text("locals {}\n")
+    fs = FileSystem(recording=True)
+    assert fs.listdir(str(tmp_path), only="tf") == ["main.tf"]
+    ops = fs.observations()
+    (tmp_path / "notes.txt").write_text("not terraform\n")
+    assert unchanged(ops)  # a file the filter drops is no change
+    (tmp_path / "extra.tf").write_text("locals {}\n")
+    assert not unchanged(ops)
+
+
+def test_an_observation_is_made_once_for_every_record_of_a_lookup(tmp_path, monkeypatch):
+    from ecslint.cache import fsio
+
+    (tmp_path / "a.tf").write_text("locals {}\n")
+    ops = recorded_read(tmp_path / "a.tf")
+    calls = []
+    real = fsio._see
+    monkeypatch.setattr(fsio, "_see", lambda *a: calls.append(a) or real(*a))
+    now: dict = {}
+    assert unchanged(ops, now) and unchanged(dict(ops), now)
+    assert len(calls) == 1
+
+
+def test_the_code_stamp_covers_the_rule_docs():
+    from ecslint.cache import memo
+
+    lines = memo._code_stamp().splitlines()
+    # the rules/ directory is walked as its own top: its files appear as /ECSnnn.md
+    assert any(ln.startswith("/ECS201.md:") for ln in lines)
+    assert any(ln.startswith("/cache/memo.py:") for ln in lines)
+
+
+def _entry(base, name: str, age_days: float, now: float):
+    path = base / "v1" / name[:2] / name[2:]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"x" * 10)
+    os.utime(path, (now - age_days * 86400, now - age_days * 86400))
+    return path
+
+
+def test_cache_max_age_in_days_overrides_the_default(tmp_path, monkeypatch):
+    from ecslint.cache import store
+
+    now = 2_000_000_000.0
+    monkeypatch.delenv("ECSLINT_CACHE_MAX_SIZE", raising=False)
+    monkeypatch.delenv("ECSLINT_CACHE_MAX_AGE", raising=False)
+    two_days = _entry(tmp_path, "aa01", 2, now)
+    half_day = _entry(tmp_path, "aa02", 0.5, now)
+    store.prune(str(tmp_path), now)
+    assert two_days.exists() and half_day.exists()  # the default is 30 days
+    monkeypatch.setenv("ECSLINT_CACHE_MAX_AGE", "1")
+    store.prune(str(tmp_path), now)
+    assert not two_days.exists() and half_day.exists()
+
+
+def test_a_stored_expression_error_is_replayed_without_parsing(tmp_path, monkeypatch):
+    from ecslint.cache import parse
+    from ecslint.sources.hcl.parser import HclParser
+    from ecslint.sources.hcl.syntax import HclSyntaxError
+
+    first = parse.CachedParser(parse.Store(str(tmp_path / "cache")))
+    with pytest.raises(HclSyntaxError) as caught:
+        first.parse_expression("1 +")
+    message = caught.value.message
+
+    def never(self, text):
+        raise AssertionError("parsed again")
+
+    monkeypatch.setattr(HclParser, "parse_expression", never)
+    second = parse.CachedParser(parse.Store(str(tmp_path / "cache")))
+    with pytest.raises(HclSyntaxError) as again:
+        second.parse_expression("1 +")
+    assert again.value.message == message

@@ -100,3 +100,61 @@ def test_write_baseline_with_nothing_to_check_exits_2(project):
     assert result.stderr.splitlines() == [
         "ecslint: wrote 0 findings to b.json",
         "ecslint: error: no Terraform or task-definition files found in empty"]
+
+
+# ------------------------------------------------------------------ JUnit, SARIF properties
+
+def test_junit_testcases_have_time_zero_and_count_files_in_words():
+    from ecslint.report import junit_format
+
+    for files, name in ((1, "checked 1 file"), (2, "checked 2 files"), (0, "checked 0 files")):
+        root = junit_format.document(Report(findings=[finding(5)], files=files))
+        cases = root.find("testsuite").findall("testcase")
+        assert [c.get("time") for c in cases] == ["0", "0"]
+        assert cases[-1].get("name") == name
+
+
+def test_sarif_result_properties_name_resource_and_container(tmp_path, monkeypatch):
+    (tmp_path / ".git").mkdir()
+    monkeypatch.chdir(tmp_path)
+    doc = sarif_format.document(Report(findings=[finding(5), finding(6, "ECS401", None, None)]))
+    results = doc["runs"][0]["results"]
+    assert results[0]["properties"] == {"resource": "aws_ecs_task_definition.api",
+                                        "container": "api"}
+    assert "properties" not in results[1]
+
+
+# ------------------------------------------------------------------ the baseline file
+
+def test_the_baseline_file_is_indented_json_one_key_a_line(tmp_path):
+    from ecslint import baseline
+
+    path = tmp_path / "b.json"
+    baseline.write([finding(5)], str(path))
+    text = path.read_text()
+    assert text.startswith('{\n  "version": 1,\n  "generator": "ecslint ')
+    assert '\n      "container": "api",\n' in text and text.endswith("}\n")
+
+
+def test_the_baseline_tells_containers_apart(tmp_path):
+    from ecslint import baseline
+
+    path = tmp_path / "b.json"
+    api, worker = finding(5), finding(6, container="worker")
+    (tmp_path / "infra").mkdir()
+    baseline.write([api], str(path))
+    data = baseline.load(str(path))
+    assert baseline.filter_new([api, worker], data) == [worker]
+
+
+def test_a_baseline_entry_with_a_bad_container_is_rejected(tmp_path):
+    import json
+
+    from ecslint import baseline
+
+    path = tmp_path / "b.json"
+    path.write_text(json.dumps({"version": 1, "findings": [
+        {"file": "a.tf", "code": "ECS103", "resource": "r", "container": 5, "count": 1}]}))
+    with pytest.raises(baseline.BaselineError) as caught:
+        baseline.load(str(path))
+    assert str(caught.value) == f"baseline {path}: findings[0] is not a valid entry"

@@ -61,3 +61,14 @@ def test_a_suppression_above_a_for_each_module_covers_its_instances_resources(tm
     text += 'module "n" {\n  source = "./m"\n}\n'
     assert findings(tmp_path, text, {"m/main.tf": CLUSTER.format(name="x")}) == [
         ("ECS401", "main.tf", 1, "module.n.aws_ecs_cluster.x")]
+
+
+def test_a_comment_after_an_even_number_of_quotes_is_a_suppression(tmp_path):
+    # four quotes before it (two strings): the comment is outside any string
+    text = ('resource "aws_ecs_cluster" "a" {\n  name = "a"\n  tags = { "k" = "v" } '
+            '# ecslint: ignore[ECS401]\n}\n')
+    # (it covers its own line only: ECS401 is on line 1, so the comment is unused there)
+    assert findings(tmp_path, text) == [("ECS002", "main.tf", 3, None),
+                                        ("ECS401", "main.tf", 1, "aws_ecs_cluster.a")]
+    text = ('resource "aws_ecs_cluster" "a" { # ecslint: ignore[ECS401]\n  name = "a"\n}\n')
+    assert findings(tmp_path, text) == []
