@@ -158,8 +158,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--report-only", action="store_true",
                     help="print the results mutmut recorded for the sample; run nothing")
     ap.add_argument("--resume", action="store_true",
-                    help="run only the sampled mutants mutmut has not recorded as killed "
-                         "(after adding tests: a killed mutant stays killed)")
+                    help="run only the sampled mutants mutmut has not recorded as killed and "
+                         "that are not listed as equivalent (after adding tests: a killed "
+                         "mutant stays killed)")
     ap.add_argument("--mutant", action="append", default=[],
                     help="run these mutants (names or globs) instead of a sample")
     args = ap.parse_args(argv)
@@ -181,8 +182,10 @@ def main(argv: list[str] | None = None) -> int:
     todo = [n for a in areas for n in chosen[a]]
     if args.resume:
         known = {n: s for a in areas for n, s in statuses(a).items()}
-        todo = [n for n in todo if known.get(n) not in DETECTED]
-    print(f"{len(todo)} mutants to run", file=sys.stderr)
+        skip = equivalents()
+        todo = [n for n in todo if known.get(n) not in DETECTED and n not in skip]
+    if not args.report_only:
+        print(f"{len(todo)} mutants to run", file=sys.stderr)
     if not args.report_only and todo:
         proc = subprocess.run([*mutmut_cmd(), "run", "--max-children", str(args.max_children),
                                *todo], cwd=ROOT)

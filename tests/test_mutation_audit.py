@@ -76,3 +76,39 @@ def test_denied_scaling_policies_say_which_target_they_were_for(account, monkeyp
         if any(f"service/prod/{name}" in e["what"] for e in entries)]
     assert entries and all(e["what"].startswith("scaling policies of service/prod/")
                            for e in entries)
+
+
+def test_a_stopped_task_is_measured_against_the_limits_it_ran_with():
+    # botocore's ECS model: Task.cpu, Task.memory, Container.cpu and Container.memory are
+    # strings (CPU units, MiB) in DescribeTasks
+    from ecslint.audit import stops, usage
+    from modelkit import container, task
+
+    td = task(container("web", cpu=128, memory=256), cpu=256, memory=512)
+    stop = stops.classify({"taskArn": "arn:aws:ecs:us-east-1:123456789012:task/prod/t1",
+                           "cpu": "1024", "memory": "2048",
+                           "containers": [{"name": "web", "cpu": "512", "memory": "1024"}]})
+    ran = usage._revision_of(stop, td)
+    assert (ran.cpu, ran.memory) == (1024, 2048)
+    assert (ran.containers[0].cpu, ran.containers[0].memory) == (512, 1024)
+    # "0" or absent: the revision's values stand
+    stop = stops.classify({"taskArn": "arn:aws:ecs:us-east-1:123456789012:task/prod/t2",
+                           "cpu": "0", "containers": [{"name": "web", "cpu": "0"}]})
+    ran = usage._revision_of(stop, td)
+    assert (ran.cpu, ran.memory) == (256, 512)
+    assert (ran.containers[0].cpu, ran.containers[0].memory) == (128, 256)
+
+
+def test_cpu_share_of_a_task_cpu_of_zero_is_none():
+    # boundary: a task `cpu` of 0 is no size (ECS reports 0 for none), like a container's
+    from ecslint.audit import usage
+    from modelkit import container, task
+
+    td = task(container("web"), cpu=0)
+    assert usage.cpu_share(td.containers[0], td) == (None, None)
+    td = task(container("web"), cpu=1)
+    assert usage.cpu_share(td.containers[0], td) == (1, "task")
+    td = task(container("web", cpu=1), cpu=256)
+    assert usage.cpu_share(td.containers[0], td) == (1, "container")
+    td = task(container("web", cpu=0), cpu=256)
+    assert usage.cpu_share(td.containers[0], td) == (256, "task")

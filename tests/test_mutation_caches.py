@@ -218,3 +218,41 @@ def test_a_stored_expression_error_is_replayed_without_parsing(tmp_path, monkeyp
     with pytest.raises(HclSyntaxError) as again:
         second.parse_expression("1 +")
     assert again.value.message == message
+
+
+def test_a_file_parsed_whole_and_cut_are_two_entries(tmp_path):
+    from ecslint.cache import parse
+
+    text = 'locals {\n  a = 1\n}\n'
+    path = str(tmp_path / "main.tf")
+    first = parse.CachedParser(parse.Store(str(tmp_path / "cache")))
+    first.parse_file(path, text, whole=True)
+    second = parse.CachedParser(parse.Store(str(tmp_path / "cache")))
+    second.parse_file(path, text)
+    assert (second.stats.hits, second.stats.misses) == (0, 1)
+    third = parse.CachedParser(parse.Store(str(tmp_path / "cache")))
+    third.parse_file(path, text)  # the cut form, stored by `second`: a hit
+    third.parse_file(path, text, whole=True)  # the whole form is not the cut one: a miss
+    assert (third.stats.hits, third.stats.misses) == (1, 1)
+
+
+def test_an_unfiltered_listing_sees_every_name(tmp_path):
+    (tmp_path / "main.tf").write_text("locals {}\n")
+    (tmp_path / "notes.txt").write_text("x\n")
+    fs = FileSystem(recording=True)
+    assert sorted(fs.listdir(str(tmp_path))) == ["main.tf", "notes.txt"]
+    ops = fs.observations()
+    assert unchanged(ops)
+    (tmp_path / "other.txt").write_text("x\n")
+    assert not unchanged(ops)
+
+
+def test_a_listing_that_fails_is_recorded_and_raised(tmp_path):
+    missing = str(tmp_path / "gone")
+    fs = FileSystem(recording=True)
+    with pytest.raises(FileNotFoundError):
+        fs.listdir(missing, only="tf")
+    ops = fs.observations()
+    assert list(ops) == [("listdir:tf", missing)] and unchanged(ops)
+    os.mkdir(missing)
+    assert not unchanged(ops)

@@ -143,3 +143,45 @@ def test_an_error_at_the_top_level_of_the_config_is_named_so():
     with pytest.raises(ConfigError) as caught:
         validate(["select"], "pyproject.toml", "tool.ecslint")
     assert str(caught.value).startswith("pyproject.toml: tool.ecslint: expected a table")
+
+
+# ------------------------------------------------------------------ the options themselves
+
+@pytest.fixture()
+def fresh_cli():
+    """ecslint.cli imported again: its options are built when the module is imported, so a
+    test that means to see them as the code now builds them must import it now."""
+    import importlib
+
+    return importlib.reload(cli)
+
+
+def test_check_help_lists_the_shared_options_and_the_arguments(fresh_cli):
+    result = CliRunner().invoke(fresh_cli.app, ["check", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    text = " ".join(result.stdout.split())
+    for part in [
+        "Arguments: [PATHS]... Files or directories (default: .).",
+        "--format [concise|full|json|sarif|junit|github] Output format (default: concise).",
+        "-o, --output TEXT Write the report to FILE.",
+        "--fail-on [error|warning|info] Lowest severity that fails (default: warning).",
+        "--progress / --no-progress Progress on stderr (default: when it is a terminal and "
+        "not CI; also ECSLINT_PROGRESS=1/0).",
+    ]:
+        assert part in text, part
+
+
+def test_check_options_parse_as_documented(fresh_cli, project):
+    bad = CliRunner().invoke(fresh_cli.app, ["check", "infra", "--format", "xml"])
+    assert bad.exit_code == 2 and "Invalid value for '--format'" in bad.stderr
+    long = CliRunner().invoke(fresh_cli.app, ["check", "infra", "--no-cache", "--output",
+                                              "a.txt"])
+    short = CliRunner().invoke(fresh_cli.app, ["check", "infra", "--no-cache", "-o", "b.txt"])
+    assert (long.exit_code, short.exit_code) == (1, 1)
+    assert (project / "a.txt").read_text() == (project / "b.txt").read_text() != ""
+    info = CliRunner().invoke(fresh_cli.app, ["check", "infra", "--no-cache", "--fail-on",
+                                              "error"])
+    assert info.exit_code == 0  # warnings only: below --fail-on error
+    quiet = CliRunner().invoke(fresh_cli.app, ["check", "infra", "--no-cache",
+                                               "--progress"])
+    assert "Terraform roots" in quiet.stderr

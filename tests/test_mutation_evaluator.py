@@ -60,3 +60,15 @@ def test_coalesce_of_an_unknown_first_argument_is_unknown(tmp_path):
     # console: coalesce(terraform_data.u.output, "x") -> (known after apply): the unknown
     # value may turn out to be non-empty, so "x" is not the answer
     assert is_unknown(value(tmp_path, 'coalesce(terraform_data.u.output, "x")'))
+
+
+@pytest.mark.parametrize("text, expected", [
+    # `terraform console`: "a ${"b" ~}" and "a ${"b" ~}  " are both "a b" (a strip marker on
+    # the last interpolation, with nothing or only spaces after it). ecslint's HCL parser
+    # does not take `~` in a quoted string, so the same template is read from a file.
+    ('a ${"b" ~}', "a b"),
+    ('a ${"b" ~}  ', "a b"),
+])
+def test_a_strip_marker_at_the_end_of_a_template(tmp_path, text, expected):
+    (tmp_path / "t.tpl").write_text(text)
+    assert value(tmp_path, 'templatefile("${path.module}/t.tpl", {})') == expected

@@ -103,3 +103,17 @@ def test_no_managed_scaling_block_is_none_and_fires(tmp_path):
     m = model(tmp_path, PROVIDER.format(managed=""))
     assert m.capacity_providers[0].managed_scaling_status is None
     assert "ECS301" in [f.code for f in lint([tmp_path]).findings]
+
+
+def test_null_passed_to_a_module_variable_is_null_not_its_default(tmp_path):
+    # `terraform console` (1.11.4) on this configuration, with an output
+    # `value = var.x == null ? "null" : var.x` in ./m, prints [ "null", "d" ] for
+    # [module.m.out, module.n.out]: a nullable variable given null is null.
+    write(tmp_path, {
+        "m/main.tf": 'variable "x" {\n  default = "d"\n}\n'
+                     'resource "test_thing" "t" {\n  v = var.x == null ? "null" : var.x\n}\n',
+        "main.tf": 'module "m" {\n  source = "./m"\n  x      = null\n}\n'
+                   'module "n" {\n  source = "./m"\n}\n'})
+    recs = {r.address: r for r in load_root(tmp_path, frozenset({"test_thing"})).records}
+    assert recs["module.m.test_thing.t"].values["v"] == "null"
+    assert recs["module.n.test_thing.t"].values["v"] == "d"

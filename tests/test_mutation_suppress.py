@@ -72,3 +72,9 @@ def test_a_comment_after_an_even_number_of_quotes_is_a_suppression(tmp_path):
                                         ("ECS401", "main.tf", 1, "aws_ecs_cluster.a")]
     text = ('resource "aws_ecs_cluster" "a" { # ecslint: ignore[ECS401]\n  name = "a"\n}\n')
     assert findings(tmp_path, text) == []
+
+
+def test_a_comment_after_code_covers_its_own_line_only(tmp_path):
+    text = 'locals { x = 1 } # ecslint: ignore[ECS401]\n' + CLUSTER.format(name="a")
+    assert findings(tmp_path, text) == [("ECS002", "main.tf", 1, None),
+                                        ("ECS401", "main.tf", 2, "aws_ecs_cluster.a")]
