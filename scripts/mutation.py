@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Sampled mutation testing with mutmut (issue #15). Not part of `.ci/run`: it is slow.
 
-    python scripts/mutation.py                      # every area, 40 mutants each, seed 15
+    python scripts/mutation.py                      # every area, 20 mutants each, seed 15
     python scripts/mutation.py --area caches --per-area 60 --seed 3
     python scripts/mutation.py --report-only        # the table of the last run, no new run
 
@@ -152,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--area", action="append", choices=sorted(AREAS),
                     help="only this area (repeatable); default: all")
-    ap.add_argument("--per-area", type=int, default=40, help="mutants sampled per area")
+    ap.add_argument("--per-area", type=int, default=20, help="mutants sampled per area")
     ap.add_argument("--seed", type=int, default=15)
     ap.add_argument("--max-children", type=int, default=1)
     ap.add_argument("--report-only", action="store_true",
