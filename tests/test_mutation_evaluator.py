@@ -72,3 +72,12 @@ def test_coalesce_of_an_unknown_first_argument_is_unknown(tmp_path):
 def test_a_strip_marker_at_the_end_of_a_template(tmp_path, text, expected):
     (tmp_path / "t.tpl").write_text(text)
     assert value(tmp_path, 'templatefile("${path.module}/t.tpl", {})') == expected
+
+
+def test_range_stops_at_100000_elements_whatever_the_collection_limit(tmp_path, monkeypatch):
+    # ECSLINT_MAX_COLLECTION (README, Limits; 10,000 by default) can be raised, but range()
+    # itself never builds more than 100,000 elements: exactly at the cap it is known, one
+    # past it unknown. (Terraform's own range() stops at 1,024.)
+    monkeypatch.setenv("ECSLINT_MAX_COLLECTION", "1000000")
+    assert value(tmp_path, "length(range(100000))") == 100000
+    assert is_unknown(value(tmp_path, "length(range(100001))"))
