@@ -61,11 +61,28 @@ def test_ecs201_share_of_task_cpu():
 
 
 def test_ecs201_timeout_equal_to_latency_fires():
+    # Exactly on the boundary, in floating point too: L = 0.25 / 0.125 / 0.5 = 4.0 (with the
+    # defaults, 0.05 / 0.125 / (1 - 0.9) is 4.000000000000001, above a 4 s timeout).
+    exact = options(health_check_cpu_ms=250, peak_utilization=0.5)
     tg = target_group(health_check=tg_health_check(timeout=4))
-    problems = run(ECS201, model(served(tg, cpu=128)))
-    assert "timeout 4 s is at most the expected latency 4.0 s" in problems[0].message
+    problems = run(ECS201, model(served(tg, cpu=128)), exact)
+    assert "timeout 4 s is at most the expected latency 4.0 s of a 250 ms request" in \
+        problems[0].message
     tg = target_group(health_check=tg_health_check(timeout=5))
-    assert run(ECS201, model(served(tg, cpu=128))) == []
+    assert run(ECS201, model(served(tg, cpu=128)), exact) == []
+
+
+def test_ecs201_timeout_equal_to_latency_fires_where_floating_point_rounds_it_below():
+    # rules/ECS201.md: fires when the timeout is at most L. With C = 25 ms, p = 0.95 and
+    # q = 0.125, L is exactly 0.025 / 0.125 / 0.05 = 4 s, but 1 - 0.95 in floating point makes
+    # it 3.999999999999997: the 4 s timeout sits on the boundary and fires.
+    below = options(health_check_cpu_ms=25, peak_utilization=0.95)
+    tg = target_group(health_check=tg_health_check(timeout=4))
+    problems = run(ECS201, model(served(tg, cpu=128)), below)
+    assert "timeout 4 s is at most the expected latency 4.0 s of a 25 ms request" in \
+        problems[0].message
+    tg = target_group(health_check=tg_health_check(timeout=5))
+    assert run(ECS201, model(served(tg, cpu=128)), below) == []
 
 
 def test_ecs201_more_than_one_vcpu_counts_as_one():
