@@ -74,10 +74,21 @@ def test_a_strip_marker_at_the_end_of_a_template(tmp_path, text, expected):
     assert value(tmp_path, 'templatefile("${path.module}/t.tpl", {})') == expected
 
 
-def test_range_stops_at_100000_elements_whatever_the_collection_limit(tmp_path, monkeypatch):
-    # ECSLINT_MAX_COLLECTION (README, Limits; 10,000 by default) can be raised, but range()
-    # itself never builds more than 100,000 elements: exactly at the cap it is known, one
-    # past it unknown. (Terraform's own range() stops at 1,024.)
+# `terraform console` (1.11.4): range() fails past 1,024 values ("Call to function "range"
+# failed: more than 1024 values were generated"), whatever the step or direction.
+RANGES = [
+    ("length(range(1024))", 1024),
+    ("length(range(1025))", None),
+    ("length(range(0, 2048, 2))", 1024),
+    ("length(range(0, 2050, 2))", None),
+    ("length(range(-1024))", 1024),
+    ("range(-3)", [0, -1, -2]),  # one argument below 0: the step is -1
+]
+
+
+@pytest.mark.parametrize("expr, expected", RANGES)
+def test_range_fails_past_1024_values_as_in_terraform(tmp_path, monkeypatch, expr, expected):
+    # Whatever ECSLINT_MAX_COLLECTION allows (README, Limits): an error is unknown.
     monkeypatch.setenv("ECSLINT_MAX_COLLECTION", "1000000")
-    assert value(tmp_path, "length(range(100000))") == 100000
-    assert is_unknown(value(tmp_path, "length(range(100001))"))
+    got = value(tmp_path, expr)
+    assert (is_unknown(got) if expected is None else got == expected)

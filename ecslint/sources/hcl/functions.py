@@ -270,20 +270,23 @@ def _one(seq: Any) -> Any:
 def _range_plan(args: tuple | list) -> tuple[Fraction, Fraction, int]:
     """range()'s start, step and number of elements."""
     nums = [types.exact(_number(a)) for a in args]
-    if len(nums) == 1:
-        start, end, step = Fraction(0), nums[0], Fraction(1)
-    else:
-        start, end = nums[0], nums[1]
-        step = nums[2] if len(nums) > 2 else Fraction(1 if end >= start else -1)
+    start, end = (Fraction(0), nums[0]) if len(nums) == 1 else (nums[0], nums[1])
+    # As Terraform: the step defaults to 1, or -1 when the limit is below the start.
+    step = nums[2] if len(nums) > 2 else Fraction(1 if end >= start else -1)
     if step == 0:
         raise FunctionError("range: step must not be zero")
     return start, step, math.ceil((end - start) / step) if (end - start) * step > 0 else 0
 
 
+# Terraform's range() fails past this many elements ("more than 1024 values were
+# generated"), so a longer range is an error, not a value (unknown here, as every error).
+RANGE_MAX = 1024
+
+
 def _range(*args: Any) -> list:
     start, step, count = _range_plan(args)
-    if count > 100_000:
-        raise FunctionError("range: too many elements")
+    if count > RANGE_MAX:
+        raise FunctionError(f"range: more than {RANGE_MAX} values")
     return types.seq(TfList, [types.make(start + i * step) for i in range(count)])
 
 
@@ -875,7 +878,7 @@ def _join_length(args: list) -> int:
 # What a call would build, asked of the budget before it is built: (kind, size) where the
 # kind is "collection" (elements), "string" (characters) or "steps" (nodes visited).
 _SIZES: dict[str, Callable[[list, int], tuple[str, int]]] = {
-    "range": lambda args, cap: ("collection", _range_plan(args)[2]),
+    "range": lambda args, cap: ("collection", min(_range_plan(args)[2], RANGE_MAX)),
     "concat": lambda args, cap: ("collection", sum(_length_of(a) for a in args)),
     "setunion": lambda args, cap: ("collection", sum(_length_of(a) for a in args)),
     "flatten": lambda args, cap: ("collection", _leaves(args[0], cap) if args else 0),
