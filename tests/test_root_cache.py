@@ -46,7 +46,11 @@ MODULE = {
 
 @pytest.fixture
 def tree(tmp_path):
-    root = tmp_path / "repo"
+    return make_tree(tmp_path / "repo")
+
+
+def make_tree(root: Path) -> Path:
+    """Three roots calling one shared module, and a root reading a file with file()."""
     write(root / "modules/svc", MODULE)
     for i, memory in enumerate((2048, 4096, 8192)):
         write(root / f"services/s{i}", {"main.tf": SERVICE % memory})
@@ -258,16 +262,7 @@ EDITS = {
 def test_after_any_edits_the_cached_run_reports_what_an_uncached_run_reports(
         tmp_path_factory, monkeypatch, edits):
     base = tmp_path_factory.mktemp("edits")
-    root = base / "repo"
-    write(root / "modules/svc", MODULE)
-    for i, memory in enumerate((2048, 4096, 8192)):
-        write(root / f"services/s{i}", {"main.tf": SERVICE % memory})
-    write(root / "services/plain", {"main.tf": '''
-        resource "aws_ecs_task_definition" "t" {
-          family                = "t"
-          container_definitions = file("${path.module}/containers.json")
-        }
-    ''', "containers.json": '[{"name": "a", "image": "a:1"}]'})
+    root = make_tree(base / "repo")
     with monkeypatch.context() as m:
         runs = Runs(root, base / "cache", m)
         runs()
