@@ -660,14 +660,7 @@ class _Parser:
         return term
 
     def parenthesized(self) -> Node:
-        children = [self._take(EXPR_START_NL)]
-        if self.nls:
-            children.append(self._newlines())
-        children.append(self.expression())
-        if self.nls:
-            children.append(self._newlines())
-        children.append(self._expect(RPAR, AFTER_TERM))
-        return _node("expr_term", children)
+        return self._enclosed("expr_term", RPAR)
 
     def dot(self) -> tuple[str, Node]:
         """`.name` / `.true` (get_attr) or `.0` (short_index)."""
@@ -686,14 +679,18 @@ class _Parser:
         self._fail()
 
     def braces_index(self) -> Node:
+        return self._enclosed("braces_index", RSQB)
+
+    def _enclosed(self, data: str, closer) -> Node:
+        """`(` expression `)` or `[` expression `]`: newlines allowed inside."""
         children = [self._take(EXPR_START_NL)]
         if self.nls:
             children.append(self._newlines())
         children.append(self.expression())
         if self.nls:
             children.append(self._newlines())
-        children.append(self._expect(RSQB, AFTER_TERM))
-        return _node("braces_index", children)
+        children.append(self._expect(closer, AFTER_TERM))
+        return _node(data, children)
 
     def splat(self, data: str) -> Node:
         """`.*` or `[*]` with the `.attr` / `[index]` after it."""
