@@ -88,13 +88,9 @@ def load_inputs(paths: Iterable[str], parser: HclParser, fs: FileSystem,
     kept: memory is bounded by the largest root, not by the run."""
     inputs = discover.collect(paths, fs)
     roots, scan = discover.terraform_roots(inputs, fs)
-    if rules is None:
-        result = load(roots, parser, fs, scan, named=inputs.targets or (),
-                      progress=progress)
-    else:
-        result = load(roots, parser, fs, scan, named=inputs.targets or (),
-                      progress=progress, on_root=_RootRules(rules),
-                      cache=_root_cache(parser, fs, rules))
+    result = load(roots, parser, fs, scan, named=inputs.targets or (), progress=progress,
+                  on_root=None if rules is None else _RootRules(rules),
+                  cache=None if rules is None else _root_cache(parser, fs, rules))
     problems = inputs.problems + result.problems
     models, findings = [], []
     for root, kept in result.roots.items():
@@ -139,12 +135,13 @@ def _model(root: str, records: list[ResourceRecord]
 def _root_cache(parser: HclParser, fs: FileSystem, settings: Settings):
     """The root cache (ecslint.cache.roots) of a run whose parse cache is on and whose
     file system records (as the result cache's does), in the parse cache's directory."""
-    base = getattr(getattr(parser, "store", None), "base", None)
-    if base is None or not fs.recording:
+    from ecslint.cache.parse import CachedParser
+
+    if not (isinstance(parser, CachedParser) and parser.store is not None and fs.recording):
         return None
     from ecslint.cache.roots import RootCache
 
-    return RootCache(repr(settings.rule_options()), base)
+    return RootCache(repr(settings.rule_options()), parser.store.base)
 
 
 class _RootRules:

@@ -33,10 +33,6 @@ CHUNK_ROOTS = 24
 OnRoot = Callable[[str, list[ResourceRecord]], Any]
 
 
-def _keep(root: str, records: list[ResourceRecord]) -> list[ResourceRecord]:
-    return records
-
-
 @dataclass
 class TerraformResult:
     """What the loader read: records per root, problems, files and their texts."""
@@ -90,7 +86,7 @@ class TerraformResult:
 def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
          named: Collection[str] = (),
          progress: Callable[[int, int, str], None] | None = None,
-         on_root: OnRoot = _keep, cache: RootCache | None = None) -> TerraformResult:
+         on_root: OnRoot | None = None, cache: RootCache | None = None) -> TerraformResult:
     """Evaluate root modules, skipping those that cannot hold a resource of `scan.types`.
 
     A root is skipped when no file of it or of the local modules it calls names one of the
@@ -99,7 +95,8 @@ def load(roots: list[str], parser: HclParser, fs: FileSystem, scan: PreScan,
     that every error in them shows. The other roots are read in worker processes when there
     are many (`_read_parallel`), else here. `progress(done, total, root)` is called as
     roots are done. `on_root(root, records)` is called where each root was evaluated (a
-    worker process, or here) and its result is what `TerraformResult.roots` keeps.
+    worker process, or here) and its result is what `TerraformResult.roots` keeps; without
+    it, the records are kept.
 
     With a root `cache` (and a recording `fs`, whose pre-scan observations are reused), a
     root whose every observation still holds is replayed from it, and each other root is
@@ -189,7 +186,7 @@ class _Reader:
     """Reads module directories once per run and evaluates root modules."""
 
     def __init__(self, parser: HclParser, fs: FileSystem, named: frozenset[str],
-                 texts: dict[str, str], on_root: OnRoot = _keep) -> None:
+                 texts: dict[str, str], on_root: OnRoot | None = None) -> None:
         self.parser, self.fs, self.named, self.on_root = parser, fs, named, on_root
         self.modules: dict[str, ModuleFiles | None] = {}
         self.result = TerraformResult()
@@ -314,8 +311,9 @@ class _Reader:
             if isinstance(failure, (BudgetExceeded, MemoryError)):
                 self.fs.volatile(directory)  # timing and memory may differ next time
         elif records is not None:
-            self.result.roots[os.path.normpath(directory)] = self.on_root(
-                os.path.normpath(directory), records)
+            root = os.path.normpath(directory)
+            self.result.roots[root] = records if self.on_root is None else \
+                self.on_root(root, records)
         self.result.read_by_functions.update(self.loader.texts)
         # Syntax errors of blocks parsed when first read (sources.hcl.lazy), modules that
         # could not be loaded, values past a budget, files that functions could not read.
@@ -405,12 +403,12 @@ def _start_worker(job: _Job) -> None:
 
 def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str],
                    progress: Callable[[int, int, str], None] | None = None
-                   ) -> set[str] | None:
+                   ) -> bool | None:
     """Evaluate roots in worker processes (forked: they inherit the parser, the pre-scan
     texts and the reader). Each worker parses and evaluates whole roots, so parsing and
     evaluation both use every core; results come back in root order, as if read here.
-    Returns the module directories read, or None when there are too few roots, one core,
-    or no fork: read them in-process.
+    Returns True, or None when there are too few roots, one core, or no fork: read them
+    in-process.
 
     A chunk whose worker died (killed: out of memory) or hung past its time is not lost
     with the others: its roots are read again one per process (`_isolated`), and only a
@@ -461,7 +459,7 @@ def _read_parallel(reader: _Reader, roots: list[str], types: frozenset[str],
     for chunk, res in zip(chunks, results):
         for one in [res] if res is not None else [alone[root] for root in chunk]:
             _merge(reader, one)
-    return {os.path.dirname(p) for p in reader.result.files}
+    return True
 
 
 # Time a worker may take per root beyond the watchdog's own limit before it is stopped.
