@@ -184,6 +184,20 @@ def test_a_damaged_entry_is_a_miss_and_is_rewritten(runs, tree):
     assert runs.read == []  # rewritten
 
 
+def test_an_entry_of_the_wrong_shape_is_a_miss_and_is_rewritten(runs, tree):
+    from ecslint.cache.store import Store
+
+    expected = runs()
+    roots = [p for p in runs.cache.rglob("*") if p.is_file() and _is_root_entry(p)]
+    for p in roots:  # a whole, readable entry whose result is not a root's result
+        ops, _result = pickle.loads(p.read_bytes())[1]
+        p.write_bytes(Store.encode(p.parent.name + p.name, (ops, ["not", "a", "result"])))
+    assert runs() == expected
+    assert len(runs.read) == 4
+    runs()
+    assert runs.read == []  # rewritten
+
+
 def test_without_a_recording_file_system_there_is_no_root_cache(runs):
     runs(cached=False)
     runs(cached=False)
@@ -215,8 +229,8 @@ def test_roots_read_in_workers_are_stored_and_replayed(tmp_path, monkeypatch):
     from ecslint.cache.roots import RootCache
 
     real = RootCache.get
-    monkeypatch.setattr(RootCache, "get", lambda self, key, now: hits.append(
-        real(self, key, now) is not None) or real(self, key, now))
+    monkeypatch.setattr(RootCache, "get", lambda self, key, now, kind: hits.append(
+        real(self, key, now, kind) is not None) or real(self, key, now, kind))
     first = runs()
     assert hits and not any(hits)  # all missed, read in workers, stored there
     hits.clear()

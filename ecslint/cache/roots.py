@@ -41,23 +41,21 @@ class RootCache:
         self.store = Store(root or cache_dir(), salt)
         env = sorted((k, v) for k, v in os.environ.items() if k.startswith("ECSLINT_"))
         self.context = repr((os.getcwd(), env, context))
-        self.hits = self.misses = 0
 
     def key(self, root: str, named: Collection[str]) -> str:
         return self.store.key("root", root, repr((self.context, sorted(named))))
 
-    def get(self, key: str, now: dict) -> tuple[Ops, Any] | None:
-        """The stored (observations, result) of `key` when every observation still holds;
-        `now` keeps the observations made so far this run, so that none is repeated."""
+    def get(self, key: str, now: dict, kind: type) -> tuple[Ops, Any] | None:
+        """The stored (observations, result) of `key` when the result is a `kind` and every
+        observation still holds; `now` keeps the observations made so far this run, so
+        that none is repeated. Anything else is a miss (and rewritten)."""
         entry = self.store.get(key)
         try:
             ops, result = entry  # type: ignore[misc]
-            if isinstance(ops, dict) and unchanged(ops, now):
-                self.hits += 1
+            if isinstance(ops, dict) and isinstance(result, kind) and unchanged(ops, now):
                 return ops, result
         except Exception:  # noqa: BLE001 - a foreign or damaged entry: a miss, rewritten
             pass
-        self.misses += 1
         return None
 
     def put(self, key: str, ops: Ops, result: Any) -> None:

@@ -142,7 +142,7 @@ def _replay(reader: _Reader, cache: RootCache, plan: list, seen: Ops) -> list[st
         dirs = set(reach)
         key = cache.key(os.path.normpath(root),
                         [p for p in reader.named if os.path.dirname(p) in dirs])
-        hit = cache.get(key, now)
+        hit = cache.get(key, now, TerraformResult)
         if hit is None:
             reader.cache_keys[os.path.normpath(root)] = key
             todo.append(root)
